@@ -1,0 +1,12 @@
+/*
+ * svckit/svckit.h — umbrella header: includes every libsvckit module header.
+ *
+ * Each module header also compiles on its own; include just the ones you use
+ * to keep build dependencies small.
+ */
+#ifndef SVCKIT_SVCKIT_H
+#define SVCKIT_SVCKIT_H
+
+#include "svckit/core.h"
+
+#endif /* SVCKIT_SVCKIT_H */
