@@ -8,5 +8,6 @@
 #define SVCKIT_SVCKIT_H
 
 #include "svckit/core.h"
+#include "svckit/ctx.h"
 
 #endif /* SVCKIT_SVCKIT_H */
