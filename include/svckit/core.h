@@ -95,7 +95,11 @@ enum svk_errcode {
     SVK_EPROTO = -14,    /* a peer broke its protocol */
     SVK_EUNAVAIL = -15,  /* a dependency (database, broker, host) is down */
     SVK_ESYS = -16,      /* another system call failed; detail says which */
-    SVK_ENOTSUP = -17    /* not supported by this build or this peer */
+    SVK_ENOTSUP = -17,   /* not supported by this build or this peer */
+    SVK_ECONFLICT = -18, /* a uniqueness or exclusion rule was violated */
+    SVK_ESERIALIZE = -19,/* a serialization failure: retry the transaction */
+    SVK_EDEADLOCK = -20, /* chosen as a deadlock victim: retry the transaction */
+    SVK_EDB = -21        /* the database rejected the statement; detail says why */
 };
 
 /*

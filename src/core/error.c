@@ -30,18 +30,23 @@ static const char *const descriptions[] = {
     "dependency unavailable",
     "system call failed",
     "not supported",
+    "conflict with existing data",
+    "serialization failure, retry the transaction",
+    "deadlock detected, retry the transaction",
+    "database error",
 };
 
 static const char *const names[] = {
     "SVK_OK",       "SVK_EINVAL",    "SVK_ENOMEM", "SVK_ERANGE",  "SVK_ENOENT",
     "SVK_EEXIST",   "SVK_EAGAIN",    "SVK_ETIMEDOUT", "SVK_ECANCELED", "SVK_EIO",
     "SVK_ECLOSED",  "SVK_EBUSY",     "SVK_ESTATE", "SVK_ETOOBIG", "SVK_EPROTO",
-    "SVK_EUNAVAIL", "SVK_ESYS",      "SVK_ENOTSUP",
+    "SVK_EUNAVAIL", "SVK_ESYS",      "SVK_ENOTSUP", "SVK_ECONFLICT", "SVK_ESERIALIZE",
+    "SVK_EDEADLOCK", "SVK_EDB",
 };
 
 #define NCODES (sizeof descriptions / sizeof descriptions[0])
 _Static_assert(sizeof names / sizeof names[0] == NCODES, "one name per description");
-_Static_assert(-SVK_ENOTSUP == NCODES - 1, "tables end at the last code");
+_Static_assert(-SVK_EDB == NCODES - 1, "tables end at the last code");
 
 SVK_API const char *svk_strerror(int code)
 {
