@@ -7,6 +7,7 @@
 #ifndef SVCKIT_SVCKIT_H
 #define SVCKIT_SVCKIT_H
 
+#include "svckit/config.h"
 #include "svckit/core.h"
 #include "svckit/ctx.h"
 

@@ -28,4 +28,5 @@ SVK_TEST_PACKAGES=(
     clang libclang-rt-14-dev libcriterion-dev uuid-dev
     postgresql-15 postgresql-client-15 nats-server
     abigail-tools binutils jq curl man-db groff-base
+    golang-go golang-github-dustin-go-humanize-dev
 )
