@@ -26,7 +26,9 @@ if [ -n "$unversioned" ]; then
 fi
 soname=$(objdump -p "$so" | awk '$1 == "SONAME" {print $2}')
 [ "$soname" = "libsvckit.so.0" ] || { echo "exports: SONAME is '$soname'" >&2; exit 1; }
-badstatic=$(nm --defined-only -g "$a" 2>/dev/null | awk 'NF == 3 && $3 !~ /^svk_/ {print $3}' || true)
+# __odr_asan.* are AddressSanitizer's per-global markers, not our names.
+badstatic=$(nm --defined-only -g "$a" 2>/dev/null \
+    | awk 'NF == 3 && $3 !~ /^svk_/ && $3 !~ /^__odr_asan\.svk_/ {print $3}' || true)
 if [ -n "$badstatic" ]; then
     echo "exports: static library defines globals without svk_ prefix:" >&2
     echo "$badstatic" >&2
