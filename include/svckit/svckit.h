@@ -10,5 +10,6 @@
 #include "svckit/config.h"
 #include "svckit/core.h"
 #include "svckit/ctx.h"
+#include "svckit/pg.h"
 
 #endif /* SVCKIT_SVCKIT_H */
