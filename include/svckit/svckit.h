@@ -10,6 +10,7 @@
 #include "svckit/config.h"
 #include "svckit/core.h"
 #include "svckit/ctx.h"
+#include "svckit/log.h"
 #include "svckit/pg.h"
 
 #endif /* SVCKIT_SVCKIT_H */
