@@ -8,47 +8,7 @@
 #include <string.h>
 
 #include "svckit/core.h"
-
-static struct {
-    long calls;     /* allocations attempted */
-    long fail_at;   /* fail the allocation with this index; -1 never */
-    long live;      /* allocations not yet freed */
-} chaos;
-
-static void *chaos_malloc(size_t size, void *user)
-{
-    cr_assert_eq(user, &chaos);
-    if (chaos.calls++ == chaos.fail_at)
-        return NULL;
-    chaos.live++;
-    return malloc(size);
-}
-
-static void *chaos_realloc(void *ptr, size_t size, void *user)
-{
-    cr_assert_eq(user, &chaos);
-    if (chaos.calls++ == chaos.fail_at)
-        return NULL;
-    if (ptr == NULL)
-        chaos.live++;
-    return realloc(ptr, size);
-}
-
-static void chaos_free(void *ptr, void *user)
-{
-    cr_assert_eq(user, &chaos);
-    if (ptr != NULL)
-        chaos.live--;
-    free(ptr);
-}
-
-static void install_chaos(long fail_at)
-{
-    chaos.calls = 0;
-    chaos.fail_at = fail_at;
-    chaos.live = 0;
-    cr_assert_eq(svk_set_allocator(chaos_malloc, chaos_realloc, chaos_free, &chaos), 0);
-}
+#include "support/chaos_alloc.h"
 
 /* Grows a buffer through every append path; returns the first error. */
 static int buffer_scenario(svk_buf *b)
@@ -61,11 +21,41 @@ static int buffer_scenario(svk_buf *b)
     return rc;
 }
 
+static int user_token;
+static long user_seen;
+
+static void *user_malloc(size_t size, void *user)
+{
+    user_seen += user == &user_token;
+    return malloc(size);
+}
+
+static void *user_realloc(void *ptr, size_t size, void *user)
+{
+    user_seen += user == &user_token;
+    return realloc(ptr, size);
+}
+
+static void user_free(void *ptr, void *user)
+{
+    user_seen += user == &user_token;
+    free(ptr);
+}
+
 Test(alloc, partial_hooks_are_rejected)
 {
-    cr_assert_eq(svk_set_allocator(chaos_malloc, NULL, NULL, NULL), SVK_EINVAL);
-    cr_assert_eq(svk_set_allocator(NULL, chaos_realloc, chaos_free, NULL), SVK_EINVAL);
+    cr_assert_eq(svk_set_allocator(user_malloc, NULL, NULL, NULL), SVK_EINVAL);
+    cr_assert_eq(svk_set_allocator(NULL, user_realloc, user_free, NULL), SVK_EINVAL);
     cr_assert_eq(svk_set_allocator(NULL, NULL, NULL, NULL), 0);
+}
+
+Test(alloc, hooks_get_their_user_pointer_back)
+{
+    cr_assert_eq(svk_set_allocator(user_malloc, user_realloc, user_free, &user_token), 0);
+    void *p = svk_malloc(8);
+    p = svk_realloc(p, 64);
+    svk_free(p);
+    cr_assert_eq(user_seen, 3);
 }
 
 Test(alloc, every_allocation_goes_through_the_hooks)

@@ -10,47 +10,7 @@
 #include <unistd.h>
 
 #include "capture.h"
-
-static struct {
-    long calls;   /* allocations attempted */
-    long fail_at; /* fail the allocation with this index; -1 never */
-    long live;    /* allocations not yet freed */
-} chaos;
-
-static void *chaos_malloc(size_t size, void *user)
-{
-    (void)user;
-    if (chaos.calls++ == chaos.fail_at)
-        return NULL;
-    chaos.live++;
-    return malloc(size);
-}
-
-static void *chaos_realloc(void *ptr, size_t size, void *user)
-{
-    (void)user;
-    if (chaos.calls++ == chaos.fail_at)
-        return NULL;
-    if (ptr == NULL)
-        chaos.live++;
-    return realloc(ptr, size);
-}
-
-static void chaos_free(void *ptr, void *user)
-{
-    (void)user;
-    if (ptr != NULL)
-        chaos.live--;
-    free(ptr);
-}
-
-static void install_chaos(long fail_at)
-{
-    chaos.calls = 0;
-    chaos.fail_at = fail_at;
-    chaos.live = 0;
-    cr_assert_eq(svk_set_allocator(chaos_malloc, chaos_realloc, chaos_free, NULL), 0);
-}
+#include "support/chaos_alloc.h"
 
 static capture cap;
 static int null_fd;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "pg_env.h"
+#include "support/chaos_alloc.h"
 
 TestSuite(pg_pool, .timeout = 60);
 
@@ -484,41 +485,10 @@ Test(pg_pool, caller_inside_backoff_window_waits_for_it_then_probes)
 
 /* ------------------------------------------------------------ allocator */
 
-static struct {
-    long calls, fail_at, live;
-} chaos;
-
-static void *chaos_malloc(size_t size, void *user)
-{
-    (void)user;
-    if (chaos.calls++ == chaos.fail_at)
-        return NULL;
-    chaos.live++;
-    return malloc(size);
-}
-
-static void *chaos_realloc(void *ptr, size_t size, void *user)
-{
-    (void)user;
-    if (chaos.calls++ == chaos.fail_at)
-        return NULL;
-    chaos.live += ptr == NULL;
-    return realloc(ptr, size);
-}
-
-static void chaos_free(void *ptr, void *user)
-{
-    (void)user;
-    chaos.live -= ptr != NULL;
-    free(ptr);
-}
-
 /* pool_new, then one acquire/query/release, with allocation n failing. */
 static int chaos_scenario(long fail_at)
 {
-    chaos.calls = 0;
-    chaos.fail_at = fail_at;
-    chaos.live = 0;
+    install_chaos(fail_at);
     svk_pg_options o = SVK_PG_OPTIONS_INIT;
     o.conninfo = pgt_dsn();
     svk_pg_pool *p = NULL;
@@ -540,7 +510,6 @@ static int chaos_scenario(long fail_at)
 
 Test(pg_pool, each_allocation_failing_in_turn_is_enomem_without_leak)
 {
-    cr_assert_eq(svk_set_allocator(chaos_malloc, chaos_realloc, chaos_free, NULL), 0);
     long n = 0;
     int rc;
     while ((rc = chaos_scenario(n)) != 0) {
