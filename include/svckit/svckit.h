@@ -7,10 +7,12 @@
 #ifndef SVCKIT_SVCKIT_H
 #define SVCKIT_SVCKIT_H
 
+#include "svckit/broker.h"
 #include "svckit/config.h"
 #include "svckit/core.h"
 #include "svckit/ctx.h"
 #include "svckit/log.h"
 #include "svckit/pg.h"
+#include "svckit/pgqueue.h"
 
 #endif /* SVCKIT_SVCKIT_H */

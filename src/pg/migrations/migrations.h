@@ -18,5 +18,6 @@ typedef struct svk__pg_migration {
 } svk__pg_migration;
 
 extern const svk__pg_migration svk__pg_migration_0001;
+extern const svk__pg_migration svk__pg_migration_0002;
 
 #endif
