@@ -14,14 +14,15 @@ svk_ensure_packages() {
     echo "installing: ${missing[*]}" >&2
     local sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-    export DEBIAN_FRONTEND=noninteractive
-    "${sudo[@]}" apt-get update -qq >/dev/null
-    "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Through env: sudo's env_reset would drop an exported DEBIAN_FRONTEND.
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # What building the library and its tests needs.
 SVK_BUILD_PACKAGES=(
-    gcc make cmake pkg-config
+    gcc libc6-dev make cmake pkg-config
     libuv1-dev libcurl4-openssl-dev libpq-dev libjansson-dev libnats-dev
 )
 SVK_TEST_PACKAGES=(

@@ -21,7 +21,7 @@
  *   SVK_TEST_NATS_URL    nats://127.0.0.1:P
  *   SVK_TEST_NATS_MONITOR_URL, SVK_TEST_NATS_STORE
  * Read: TMPDIR, SVK_PG_BINDIR (default /usr/lib/postgresql/15/bin),
- *   SVK_NATS_SERVER (default: nats-server from PATH).
+ *   SVK_NATS_SERVER (default: /usr/sbin/nats-server if present, else nats-server from PATH).
  *
  * Process layout:
  *
@@ -77,6 +77,8 @@
 #define PROG "svk-testenv"
 #define EXIT_SETUP 2
 #define DEFAULT_PG_BINDIR "/usr/lib/postgresql/15/bin"
+/* Debian installs nats-server in /usr/sbin, which is not on a non-root PATH. */
+#define DEFAULT_NATS_SERVER "/usr/sbin/nats-server"
 #define PG_USER "svk"
 #define PG_DB "svk_test"
 #define PG_START_TIMEOUT_S "60"
@@ -468,9 +470,11 @@ static bool nats_start(const struct env *e, struct wdstate *st)
 {
     char port[16], mport[16];
     const char *bin = getenv("SVK_NATS_SERVER");
+    if (!bin || !*bin)
+        bin = access(DEFAULT_NATS_SERVER, X_OK) == 0 ? DEFAULT_NATS_SERVER : "nats-server";
     snprintf(port, sizeof port, "%d", e->nats_port);
     snprintf(mport, sizeof mport, "%d", e->nats_mon_port);
-    char *argv[] = {(char *)(bin && *bin ? bin : "nats-server"), "-js", "-a", "127.0.0.1",
+    char *argv[] = {(char *)bin, "-js", "-a", "127.0.0.1",
                     "-p", port, "-m", mport, "-sd", (char *)e->natsstore,
                     "-n", PROG, "-l", (char *)e->natslog, NULL};
     /* Anything printed before -l takes effect lands in the same log. */

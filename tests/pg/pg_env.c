@@ -175,7 +175,7 @@ static void exec_pg_ctl(const char *action)
     closefrom(3);
     setsid();
     drop_privileges();
-    execl(path, "pg_ctl", action, "-D", data, "-l", log, "-m", "fast", "-w", "-t", "60",
+    execl(path, path, action, "-D", data, "-l", log, "-m", "fast", "-w", "-t", "60",
           (char *)NULL);
     _exit(127);
 }
