@@ -11,6 +11,7 @@
 #include "svckit/config.h"
 #include "svckit/core.h"
 #include "svckit/ctx.h"
+#include "svckit/http.h"
 #include "svckit/log.h"
 #include "svckit/pg.h"
 #include "svckit/pgqueue.h"

@@ -10,83 +10,11 @@
 #include <string.h>
 
 #include "feed.h"
+#include "parser_cases.h"
 #include "http/parser.h"
 
-struct chunked_case {
-    const char *name;
-    const char *raw;
-    size_t len;
-    const svk__http_limits *limits;
-    int status;        /* 0: valid */
-    const char *data;  /* valid: decoded data, escaped as feed_escape does */
-    const char *left;  /* valid: bytes after the body */
-};
-
-#define RAW(s) s, sizeof(s) - 1
-
-static const svk__http_limits small_body = {8192, 65536, 100, 10, 4096, 8192};
-static const svk__http_limits small_ext = {8192, 65536, 100, 1048576, 4, 8192};
-static const svk__http_limits small_trailers = {8192, 65536, 2, 1048576, 4096, 16};
-
-static const struct chunked_case cases[] = {
-    {"one chunk", RAW("5\r\nhello\r\n0\r\n\r\n"), NULL, 0, "hello", ""},
-    {"several chunks, both hex cases",
-     RAW("A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n"), NULL, 0,
-     "0123456789abcdefghij", ""},
-    {"leading zeros", RAW("0005\r\nhello\r\n000\r\n\r\n"), NULL, 0, "hello", ""},
-    {"sixteen hex digits", RAW("0000000000000005\r\nhello\r\n0\r\n\r\n"), NULL, 0, "hello", ""},
-    {"extensions", RAW("5;a\r\nhello\r\n0;last=\"yes\"\r\n\r\n"), NULL, 0, "hello", ""},
-    {"BWS and quoted strings in extensions",
-     RAW("5 ; a = b ;c;d=\"x y\\\"\\\\\"\t;e\r\nhello\r\n0\r\n\r\n"), NULL, 0, "hello", ""},
-    {"trailers", RAW("5\r\nhello\r\n0\r\nX-A: 1\r\nX-B:\r\n\r\n"), NULL, 0, "hello", ""},
-    {"empty body", RAW("0\r\n\r\n"), NULL, 0, "", ""},
-    {"the next request is left alone",
-     RAW("3\r\nabc\r\n0\r\n\r\nGET / HTTP/1.1\r\n"), NULL, 0, "abc", "GET / HTTP/1.1\\x0d\\x0a"},
-    {"CRLF and NUL inside data", RAW("5\r\n\r\n\0\r\n\r\n0\r\n\r\n"), NULL, 0,
-     "\\x0d\\x0a\\x00\\x0d\\x0a", ""},
-    {"body exactly at the limit", RAW("a\r\n0123456789\r\n0\r\n\r\n"), &small_body, 0,
-     "0123456789", ""},
-    {"extensions exactly at the limit", RAW("5;abc\r\nhello\r\n0\r\n\r\n"), &small_ext, 0,
-     "hello", ""},
-    {"trailers exactly at the limit", RAW("0\r\nA: 1\r\nB: 234\r\n\r\n"), &small_trailers, 0,
-     "", ""},
-
-    {"no size", RAW("\r\n"), NULL, 400, NULL, NULL},
-    {"size not hex", RAW("g\r\n"), NULL, 400, NULL, NULL},
-    {"negative size", RAW("-1\r\n"), NULL, 400, NULL, NULL},
-    {"space before the size", RAW(" 5\r\nhello\r\n"), NULL, 400, NULL, NULL},
-    {"0x prefix", RAW("0x5\r\nhello\r\n"), NULL, 400, NULL, NULL},
-    {"plus sign", RAW("+5\r\nhello\r\n"), NULL, 400, NULL, NULL},
-    {"seventeen hex digits", RAW("00000000000000005\r\nhello\r\n"), NULL, 400, NULL, NULL},
-    {"chunk over the default 1 MiB", RAW("100001\r\n"), NULL, 413, NULL, NULL},
-    {"largest chunk size", RAW("ffffffffffffffff\r\n"), NULL, 413, NULL, NULL},
-    {"over the limit across chunks", RAW("5\r\nhello\r\n6\r\n"), &small_body, 413, NULL, NULL},
-    {"bare LF after the size", RAW("5\nhello\r\n0\r\n\r\n"), NULL, 400, NULL, NULL},
-    {"bare CR after the size", RAW("5\rhello\r\n"), NULL, 400, NULL, NULL},
-    {"data longer than its size", RAW("5\r\nhelloX\r\n0\r\n\r\n"), NULL, 400, NULL, NULL},
-    {"bare LF after data", RAW("5\r\nhello\n0\r\n\r\n"), NULL, 400, NULL, NULL},
-    {"bare CR after data", RAW("5\r\nhello\rX"), NULL, 400, NULL, NULL},
-    {"whitespace before the line end", RAW("5 \r\nhello\r\n"), NULL, 400, NULL, NULL},
-    {"whitespace after an extension name", RAW("5;a \r\nhello\r\n"), NULL, 400, NULL, NULL},
-    {"empty extension", RAW("5;\r\nhello\r\n"), NULL, 400, NULL, NULL},
-    {"extension without a value", RAW("5;a=\r\nhello\r\n"), NULL, 400, NULL, NULL},
-    {"unterminated quoted string", RAW("5;a=\"x\r\nhello\r\n"), NULL, 400, NULL, NULL},
-    {"NUL in an extension", RAW("5;a\0\r\nhello\r\n"), NULL, 400, NULL, NULL},
-    {"bare LF in an extension", RAW("5;a\nhello\r\n"), NULL, 400, NULL, NULL},
-    {"extension over the limit", RAW("5;abcd\r\nhello\r\n"), &small_ext, 400, NULL, NULL},
-    {"extensions over the limit in total", RAW("1;ab\r\nx\r\n1;ab\r\nx\r\n"), &small_ext, 400,
-     NULL, NULL},
-    {"obs-fold in trailers", RAW("0\r\nX: 1\r\n y\r\n\r\n"), NULL, 400, NULL, NULL},
-    {"space before a trailer colon", RAW("0\r\nX : y\r\n\r\n"), NULL, 400, NULL, NULL},
-    {"trailer without a colon", RAW("0\r\nNoColon\r\n\r\n"), NULL, 400, NULL, NULL},
-    {"bare LF in trailers", RAW("0\r\nX: y\n\r\n"), NULL, 400, NULL, NULL},
-    {"NUL in a trailer value", RAW("0\r\nX: a\0\r\n\r\n"), NULL, 400, NULL, NULL},
-    {"bare LF after the last chunk", RAW("0\r\n\n"), NULL, 400, NULL, NULL},
-    {"trailers over the limit", RAW("0\r\nA: 1\r\nB: 23456\r\n\r\n"), &small_trailers, 431,
-     NULL, NULL},
-    {"too many trailer fields", RAW("0\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"), &small_trailers, 431,
-     NULL, NULL},
-};
+/* The table of bodies is parser_cases.c (shared with the server's socket
+ * tests, rejection_test.c). */
 
 static void expect_case(const struct chunked_case *c)
 {
@@ -107,8 +35,8 @@ static void expect_case(const struct chunked_case *c)
 
 Test(chunked, table_at_every_split)
 {
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        expect_case(&cases[i]);
+    for (size_t i = 0; i < chunked_case_count; i++)
+        expect_case(&chunked_cases[i]);
 }
 
 Test(chunked, incomplete_bodies_wait)

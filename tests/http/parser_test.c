@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "feed.h"
+#include "parser_cases.h"
 #include "http/parser.h"
 
 /* ------------------------------------------------------------ valid table */
@@ -246,147 +247,15 @@ Test(parser, valid_requests_field_by_field)
 
 /* ---------------------------------------------------------- invalid table */
 
-struct invalid_case {
-    const char *name;
-    const char *raw;
-    size_t len; /* 0: strlen(raw) */
-    int status;
-};
-
 #define H "Host: h\r\n"
 #define L11 " HTTP/1.1\r\n"
 
-static const struct invalid_case invalid_cases[] = {
-    /* request line (RFC 9112 §3) */
-    {"two spaces before the target", "GET  /" L11 H "\r\n", 0, 400},
-    {"two spaces before the version", "GET /  HTTP/1.1\r\n" H "\r\n", 0, 400},
-    {"space before the method", " GET /" L11 H "\r\n", 0, 400},
-    {"HTAB as separator", "GET\t/" L11 H "\r\n", 0, 400},
-    {"space after the version", "GET / HTTP/1.1 \r\n" H "\r\n", 0, 400},
-    {"HTTP/0.9 request line", "GET /\r\n\r\n", 0, 400},
-    {"lowercase protocol name", "GET / http/1.1\r\n" H "\r\n", 0, 400},
-    {"version without minor", "GET / HTTP/1\r\n" H "\r\n", 0, 400},
-    {"version with three parts", "GET / HTTP/1.1.1\r\n" H "\r\n", 0, 400},
-    {"two-digit minor", "GET / HTTP/1.10\r\n" H "\r\n", 0, 400},
-    {"two-digit major", "GET / HTTP/11.1\r\n" H "\r\n", 0, 400},
-    {"HTTP/2.0", "GET / HTTP/2.0\r\n" H "\r\n", 0, 505},
-    {"HTTP/1.2", "GET / HTTP/1.2\r\n" H "\r\n", 0, 505},
-    {"HTTP/0.9 version", "GET / HTTP/0.9\r\n" H "\r\n", 0, 505},
-    {"HTTP/2 connection preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0, 505},
-    {"bare LF after the request line", "GET / HTTP/1.1\n" H "\r\n", 0, 400},
-    {"bare CR after the request line", "GET / HTTP/1.1\rHost: h\r\n\r\n", 0, 400},
-    {"two empty lines before the request line", "\r\n\r\nGET /" L11 H "\r\n", 0, 400},
-    {"bare LF before the request line", "\nGET /" L11 H "\r\n", 0, 400},
-    {"fragment in the target", "GET /a#frag" L11 H "\r\n", 0, 400},
-    {"DEL in the target", "GET /a\x7f" L11 H "\r\n", 0, 400},
-    {"non-ASCII in the target", "GET /caf\xc3\xa9" L11 H "\r\n", 0, 400},
-    {"NUL in the target", "GET /a\0b" L11 H "\r\n", sizeof("GET /a\0b" L11 H "\r\n") - 1, 400},
-    {"bad percent-encoding", "GET /%zz" L11 H "\r\n", 0, 400},
-    {"truncated percent-encoding", "GET /a%4" L11 H "\r\n", 0, 400},
-    {"asterisk-form for GET", "GET *" L11 H "\r\n", 0, 400},
-    {"CONNECT", "CONNECT example.com:443" L11 "Host: example.com:443\r\n\r\n", 0, 501},
-    {"authority-form for GET", "GET example.com:80" L11 H "\r\n", 0, 400},
-    {"absolute-form with another scheme", "GET ftp://x/" L11 H "\r\n", 0, 400},
-    {"absolute-form without //", "GET http:/x" L11 H "\r\n", 0, 400},
-    {"absolute-form with an empty host", "GET http:///x" L11 H "\r\n", 0, 400},
-    {"absolute-form with userinfo", "GET http://user@h/" L11 H "\r\n", 0, 400},
-    {"absolute-form with a bad port", "GET http://h:99999/" L11 H "\r\n", 0, 400},
-    {"relative target", "GET a/b" L11 H "\r\n", 0, 400},
-    {"invalid method character", "G@T /" L11 H "\r\n", 0, 400},
-    {"NUL in the method", "G\0T /" L11 H "\r\n", sizeof("G\0T /" L11 H "\r\n") - 1, 400},
-    {"TLS handshake on the HTTP port", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 0, 400},
-
-    /* field lines (RFC 9112 §5) */
-    {"space before the colon", "GET /" L11 "Host : h\r\n\r\n", 0, 400},
-    {"HTAB before the colon", "GET /" L11 "Host\t: h\r\n\r\n", 0, 400},
-    {"whitespace before the first field", "GET /" L11 " Host: h\r\n\r\n", 0, 400},
-    {"HTAB before the first field", "GET /" L11 "\tHost: h\r\n\r\n", 0, 400},
-    {"obs-fold", "GET /" L11 H "X: a\r\n b\r\n\r\n", 0, 400},
-    {"bare LF ends a field line", "GET /" L11 H "X: a\nY: b\r\n\r\n", 0, 400},
-    {"bare LF ends the head", "GET /" L11 H "\n", 0, 400},
-    {"bare CR in a value", "GET /" L11 H "X: a\rb\r\n\r\n", 0, 400},
-    {"bare CR after the last field", "GET /" L11 H "\rX", 0, 400},
-    {"NUL in a value", "GET /" L11 H "X: a\0b\r\n\r\n",
-     sizeof("GET /" L11 H "X: a\0b\r\n\r\n") - 1, 400},
-    {"vertical tab in a value", "GET /" L11 H "X: a\x0b" "b\r\n\r\n", 0, 400},
-    {"DEL in a value", "GET /" L11 H "X: \x7f\r\n\r\n", 0, 400},
-    {"space inside a name", "GET /" L11 H "X y: z\r\n\r\n", 0, 400},
-    {"empty name", "GET /" L11 H ": v\r\n\r\n", 0, 400},
-    {"obs-text in a name", "GET /" L11 H "X\x80: v\r\n\r\n", 0, 400},
-    {"field line without a colon", "GET /" L11 H "NoColon\r\n\r\n", 0, 400},
-
-    /* Host (RFC 9112 §3.2, RFC 9110 §7.2) */
-    {"HTTP/1.1 without Host", "GET /" L11 "\r\n", 0, 400},
-    {"two Host lines", "GET /" L11 H H "\r\n", 0, 400},
-    {"two Host lines on HTTP/1.0", "GET / HTTP/1.0\r\n" H H "\r\n", 0, 400},
-    {"space in Host", "GET /" L11 "Host: a b\r\n\r\n", 0, 400},
-    {"slash in Host", "GET /" L11 "Host: a/b\r\n\r\n", 0, 400},
-    {"userinfo in Host", "GET /" L11 "Host: u@h\r\n\r\n", 0, 400},
-    {"empty Host", "GET /" L11 "Host:\r\n\r\n", 0, 400},
-    {"empty port in Host", "GET /" L11 "Host: h:\r\n\r\n", 0, 400},
-    {"port out of range in Host", "GET /" L11 "Host: h:65536\r\n\r\n", 0, 400},
-    {"unclosed IPv6 Host", "GET /" L11 "Host: [::1\r\n\r\n", 0, 400},
-    {"letter in the Host port", "GET /" L11 "Host: h:8o\r\n\r\n", 0, 400},
-
-    /* Content-Length (RFC 9110 §8.6, RFC 9112 §6.3) */
-    {"plus sign in Content-Length", "POST /" L11 H "Content-Length: +5\r\n\r\n", 0, 400},
-    {"minus sign in Content-Length", "POST /" L11 H "Content-Length: -5\r\n\r\n", 0, 400},
-    {"space inside Content-Length", "POST /" L11 H "Content-Length: 1 2\r\n\r\n", 0, 400},
-    {"hex Content-Length", "POST /" L11 H "Content-Length: 0x5\r\n\r\n", 0, 400},
-    {"Content-Length list", "POST /" L11 H "Content-Length: 5, 5\r\n\r\n", 0, 400},
-    {"Content-Length trailing comma", "POST /" L11 H "Content-Length: 5,\r\n\r\n", 0, 400},
-    {"empty Content-Length", "POST /" L11 H "Content-Length:\r\n\r\n", 0, 400},
-    {"Content-Length overflow", "POST /" L11 H "Content-Length: 18446744073709551616\r\n\r\n",
-     0, 400},
-    {"differing Content-Length lines",
-     "POST /" L11 H "Content-Length: 5\r\nContent-Length: 6\r\n\r\n", 0, 400},
-    {"Content-Length lines equal only as numbers",
-     "POST /" L11 H "Content-Length: 5\r\nContent-Length: 05\r\n\r\n", 0, 400},
-    {"Content-Length after a leading space (obs-fold)",
-     "POST /" L11 H " Content-Length: 5\r\n\r\n", 0, 400},
-
-    /* Transfer-Encoding (RFC 9112 §6.1, §6.3, §7) */
-    {"Transfer-Encoding and Content-Length",
-     "POST /" L11 H "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 0, 400},
-    {"Content-Length and Transfer-Encoding",
-     "POST /" L11 H "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", 0, 400},
-    {"chunked with Content-Length: 0",
-     "POST /" L11 H "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n", 0, 400},
-    {"chunked followed by an empty element",
-     "POST /" L11 H "Transfer-Encoding: chunked ,\r\n\r\n", 0, 400},
-    {"empty element before chunked", "POST /" L11 H "Transfer-Encoding: , chunked\r\n\r\n", 0,
-     400},
-    {"xchunked", "POST /" L11 H "Transfer-Encoding: xchunked\r\n\r\n", 0, 400},
-    {"chunked twice", "POST /" L11 H "Transfer-Encoding: chunked, chunked\r\n\r\n", 0, 400},
-    {"chunked then VT", "POST /" L11 H "Transfer-Encoding: chunked\x0b\r\n\r\n", 0, 400},
-    {"two Transfer-Encoding lines",
-     "POST /" L11 H "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 0,
-     400},
-    {"gzip alone", "POST /" L11 H "Transfer-Encoding: gzip\r\n\r\n", 0, 400},
-    {"gzip then chunked", "POST /" L11 H "Transfer-Encoding: gzip, chunked\r\n\r\n", 0, 501},
-    {"chunked then gzip", "POST /" L11 H "Transfer-Encoding: chunked, gzip\r\n\r\n", 0, 400},
-    {"identity", "POST /" L11 H "Transfer-Encoding: identity\r\n\r\n", 0, 400},
-    {"chunked with a parameter", "POST /" L11 H "Transfer-Encoding: chunked;q=1\r\n\r\n", 0,
-     400},
-    {"quoted chunked", "POST /" L11 H "Transfer-Encoding: \"chunked\"\r\n\r\n", 0, 400},
-    {"empty Transfer-Encoding", "POST /" L11 H "Transfer-Encoding:\r\n\r\n", 0, 400},
-    {"Transfer-Encoding on HTTP/1.0",
-     "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 0, 400},
-    {"space before the Transfer-Encoding colon",
-     "POST /" L11 H "Transfer-Encoding : chunked\r\n\r\n", 0, 400},
-    {"Transfer-Encoding folded onto the next line",
-     "POST /" L11 H "Transfer-Encoding:\r\n chunked\r\n\r\n", 0, 400},
-
-    /* Expect and Connection (RFC 9110 §10.1.1, RFC 9112 §9.3) */
-    {"unknown expectation", "PUT /" L11 H "Expect: 200-ok\r\n\r\n", 0, 417},
-    {"expectation list", "PUT /" L11 H "Expect: 100-continue, x\r\n\r\n", 0, 417},
-    {"empty expectation", "PUT /" L11 H "Expect:\r\n\r\n", 0, 417},
-    {"invalid Connection option", "GET /" L11 H "Connection: close;x\r\n\r\n", 0, 400},
-};
+/* The table of rejections is parser_cases.c: the server's socket tests
+ * (rejection_test.c) send the same rows over TCP. */
 
 Test(parser, every_rejection_has_its_status)
 {
-    for (size_t i = 0; i < sizeof invalid_cases / sizeof invalid_cases[0]; i++) {
+    for (size_t i = 0; i < invalid_case_count; i++) {
         const struct invalid_case *c = &invalid_cases[i];
         size_t n = c->len ? c->len : strlen(c->raw);
         char text[FEED_TEXT_MAX];
@@ -596,7 +465,7 @@ Test(parser, never_allocates)
         const char *raw = valid_cases[i].raw;
         cr_assert_gt(feed_check_request_splits(raw, strlen(raw), NULL), 0);
     }
-    for (size_t i = 0; i < sizeof invalid_cases / sizeof invalid_cases[0]; i++) {
+    for (size_t i = 0; i < invalid_case_count; i++) {
         const struct invalid_case *c = &invalid_cases[i];
         feed_check_request_splits(c->raw, c->len ? c->len : strlen(c->raw), NULL);
     }
