@@ -13,7 +13,9 @@
 #include "svckit/ctx.h"
 #include "svckit/http.h"
 #include "svckit/log.h"
+#include "svckit/outbox.h"
 #include "svckit/pg.h"
 #include "svckit/pgqueue.h"
+#include "svckit/relay.h"
 
 #endif /* SVCKIT_SVCKIT_H */

@@ -20,6 +20,7 @@
 static const svk__pg_migration *const migrations[] = {
     &svk__pg_migration_0001,
     &svk__pg_migration_0002,
+    &svk__pg_migration_0003,
 };
 
 #define MIGRATION_COUNT (sizeof migrations / sizeof migrations[0])

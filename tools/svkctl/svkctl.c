@@ -2,6 +2,7 @@
  * svkctl.c — the admin CLI's entry point: find the command, run it.
  *
  *   svkctl migrate [--dsn DSN] [--timeout DURATION]
+ *   svkctl outbox status [--dsn DSN] [--timeout DURATION]
  *   svkctl version
  *
  * Later issues add commands (outbox status, dlq list/show/replay/purge) as
@@ -18,6 +19,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"migrate", svkctl_migrate, "apply libsvckit's schema migrations to a database"},
+    {"outbox", svkctl_outbox, "outbox status: events waiting, oldest age, partition leases"},
     {"version", svkctl_version, "print the versions of svkctl, the library and its schema"},
 };
 

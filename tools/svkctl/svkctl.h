@@ -18,6 +18,7 @@ enum { SVKCTL_OK = 0, SVKCTL_FAILED = 1, SVKCTL_USAGE = 2 };
 typedef int (*svkctl_command_fn)(int argc, char **argv);
 
 int svkctl_migrate(int argc, char **argv);
+int svkctl_outbox(int argc, char **argv);
 int svkctl_version(int argc, char **argv);
 
 /* The flags every database command takes. */

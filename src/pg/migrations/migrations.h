@@ -19,5 +19,6 @@ typedef struct svk__pg_migration {
 
 extern const svk__pg_migration svk__pg_migration_0001;
 extern const svk__pg_migration svk__pg_migration_0002;
+extern const svk__pg_migration svk__pg_migration_0003;
 
 #endif
