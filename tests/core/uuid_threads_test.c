@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "svckit/core.h"
+#include "support/check.h"
 
 #define THREADS 8
 #define PER_THREAD 50000
@@ -20,16 +21,6 @@ static svk_uuid ids[THREADS][PER_THREAD];
 static pthread_mutex_t order_lock = PTHREAD_MUTEX_INITIALIZER;
 static svk_uuid last_in_order;
 static int order_violations;
-
-#define CHECK(cond, ...)                                                                 \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                         \
-            fprintf(stderr, __VA_ARGS__);                                                \
-            fputc('\n', stderr);                                                         \
-            exit(1);                                                                     \
-        }                                                                                \
-    } while (0)
 
 static void *generate(void *arg)
 {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "svckit/log.h"
+#include "support/check.h"
 
 #define THREADS 8
 /* ThreadSanitizer makes each line ~20x dearer; a fifth of the lines still
@@ -29,16 +30,6 @@
 #endif
 #define LONG_EVERY 97 /* every 97th line is LONG_PAD bytes: > PIPE_BUF */
 #define LONG_PAD 6000
-
-#define CHECK(cond, ...)                                                                 \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                         \
-            fprintf(stderr, __VA_ARGS__);                                                \
-            fputc('\n', stderr);                                                         \
-            exit(1);                                                                     \
-        }                                                                                \
-    } while (0)
 
 static char pad[LONG_PAD];
 

@@ -10,20 +10,11 @@
 #include <stdlib.h>
 
 #include "pg_env.h"
+#include "support/check.h"
 
 #define THREADS 8
 #define POOL_SIZE 4
 #define ROUNDS 1000
-
-#define CHECK(cond, ...)                                                                 \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                         \
-            fprintf(stderr, __VA_ARGS__);                                                \
-            fputc('\n', stderr);                                                         \
-            exit(1);                                                                     \
-        }                                                                                \
-    } while (0)
 
 static svk_pg_pool *pool;
 
