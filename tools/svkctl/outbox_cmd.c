@@ -19,13 +19,6 @@
 #define USAGE SVKCTL_NAME " outbox status [--dsn DSN] [--timeout DURATION]"
 #define SEC 1e9
 
-static int fail(const char *target, const char *doing, int rc, const char *detail)
-{
-    fprintf(stderr, SVKCTL_NAME " outbox: %s: %s: %s%s%s\n", target, doing, svk_strerror(rc),
-            detail[0] ? ": " : "", detail);
-    return SVKCTL_FAILED;
-}
-
 /* "250ms", "2.4s", "3m12s", "expired": short, as an operator reads them. */
 static void format_duration(int64_t ns, char *out, size_t size)
 {
@@ -61,7 +54,7 @@ static int status(svk_pg_pool *pool, svk_ctx *ctx, const char *target)
     svk_error err;
     int rc = svk_outbox_status_read(pool, ctx, &s, &err);
     if (rc != 0)
-        return fail(target, "reading the outbox", rc, err.message);
+        return svkctl_fail("outbox", target, "reading the outbox", rc, err.message);
     char age[32];
     format_duration(s.oldest_age_ns, age, sizeof age);
     printf("%s: outbox %lld events waiting%s%s\n", target, (long long)s.depth,
@@ -71,19 +64,7 @@ static int status(svk_pg_pool *pool, svk_ctx *ctx, const char *target)
            s.relays);
     int rows = 0;
     rc = svk_relay_leases(pool, ctx, print_lease, &rows, &err);
-    return rc == 0 ? SVKCTL_OK : fail(target, "reading the leases", rc, err.message);
-}
-
-static int open_pool(const svkctl_db_flags *f, const char *target, svk_pg_pool **pool)
-{
-    svk_pg_options o = SVK_PG_OPTIONS_INIT;
-    o.conninfo = f->dsn;
-    o.max_conns = 1;
-    o.application_name = SVKCTL_NAME;
-    o.acquire_timeout_ns = f->timeout_ns;
-    svk_error err;
-    int rc = svk_pg_pool_new(pool, &o, &err);
-    return rc == 0 ? SVKCTL_OK : fail(target, "bad DSN", rc, err.message);
+    return rc == 0 ? SVKCTL_OK : svkctl_fail("outbox", target, "reading the leases", rc, err.message);
 }
 
 static int subcommand_usage(const char *sub)
@@ -102,22 +83,5 @@ int svkctl_outbox(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "status") != 0)
         return subcommand_usage(argc < 2 ? NULL : argv[1]);
-    svkctl_db_flags flags;
-    int help = 0;
-    int rc = svkctl_parse_db_flags(argc - 1, argv + 1, USAGE, &flags, &help);
-    if (rc != SVKCTL_OK)
-        return help ? SVKCTL_OK : rc;
-    char target[256];
-    svkctl_describe_target(flags.dsn, target, sizeof target);
-    svk_pg_pool *pool = NULL;
-    rc = open_pool(&flags, target, &pool);
-    svk_ctx *ctx = NULL;
-    if (rc == SVKCTL_OK && (svk_ctx_new(&ctx, NULL) != 0 ||
-                            svk_ctx_set_timeout(ctx, flags.timeout_ns) != 0))
-        rc = fail(target, "setting up", SVK_ENOMEM, "");
-    if (rc == SVKCTL_OK)
-        rc = status(pool, ctx, target);
-    svk_ctx_free(ctx);
-    svk_pg_pool_free(pool);
-    return rc;
+    return svkctl_run_db_command("outbox", argc - 1, argv + 1, USAGE, 0, status);
 }

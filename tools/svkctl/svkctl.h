@@ -41,4 +41,24 @@ int svkctl_parse_db_flags(int argc, char **argv, const char *usage, svkctl_db_fl
  */
 void svkctl_describe_target(const char *conninfo, char *out, size_t size);
 
+struct svk_pg_pool;
+struct svk_ctx;
+
+/* The body of a database command: runs with an open pool and a ctx bounded
+ * by --timeout; target is the printable connection description. */
+typedef int (*svkctl_db_body)(struct svk_pg_pool *pool, struct svk_ctx *ctx,
+                              const char *target);
+
+/*
+ * Parse the database flags, open a one-connection pool (statement_timeout_ns
+ * as svk_pg_options takes it; 0: the pool's default), make the ctx, run
+ * body, clean up. Returns an SVKCTL_* exit status.
+ */
+int svkctl_run_db_command(const char *command, int argc, char **argv, const char *usage,
+                          int64_t statement_timeout_ns, svkctl_db_body body);
+
+/* Print "svkctl COMMAND: TARGET: DOING: <error>[: DETAIL]"; returns SVKCTL_FAILED. */
+int svkctl_fail(const char *command, const char *target, const char *doing, int rc,
+                const char *detail);
+
 #endif
