@@ -118,7 +118,9 @@ typedef struct svk_relay_stats {
     int ready;              /* as svk_relay_ready */
     int breaker_open;       /* 1 while probing with one event per claim */
     int leases_held;        /* ordered partitions this relay holds */
-    int partitions_blocked; /* of those, backing off after a failed publish */
+    int partitions_blocked; /* of those, failing: the last publish failed and
+                               none has succeeded since (backing off or
+                               being retried) */
     int last_error;         /* SVK_E* of the last failure; 0: none yet */
     int64_t outbox_depth;   /* events waiting (all relays): exact up to 10000,
                                then PostgreSQL's live-row estimate; -1 unknown */

@@ -158,13 +158,16 @@ static int relay_round(svk_relay *r)
     return rc;
 }
 
-/* Held partitions all backing off: nothing this relay holds can be published. */
+/*
+ * Held partitions whose last publish failed and none has succeeded since:
+ * backing off or being retried, they count until one gets through (a figure
+ * that flipped to 0 during each retry would hide a stuck key).
+ */
 static int blocked_partitions(svk_relay *r)
 {
-    int64_t now = svk_clock_mono_ns();
     int blocked = 0;
     for (int p = 0; p < r->cfg.partitions; p++)
-        blocked += r->leases.holds[p] && r->leases.blocked_until[p] > now;
+        blocked += r->leases.holds[p] && r->leases.failures[p] > 0;
     atomic_store(&r->fig.partitions_blocked, blocked);
     return blocked;
 }
