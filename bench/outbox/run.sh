@@ -10,7 +10,8 @@
 #   (d) relay burn-down of the same 1M rows into the PostgreSQL queue through
 #       svk_relay + pgqueue, 1 and 2 relays, batches of 1000;
 #   (e) steady state: 2k tx/s (1 event each, 4 paced writers) for 20 s with
-#       one relay; latency from insert to broker acceptance, p50 and p99.
+#       one relay; latency from insert to broker acceptance, p50 and p99, and
+#       the broker's own call timed apart (how much of it is pgqueue's).
 # 256-byte payloads throughout.
 #
 # PostgreSQL: a throwaway cluster from the test harness (built here as
@@ -141,6 +142,9 @@ steady_state() { # (e)
     echo "# outbox: latency = insert (clock_timestamp() in the writer's statement) to the" \
          "broker's acceptance, from the relay's histogram (bucket upper bounds);" \
          "writers reached $(result tps "$out") of $rate tx/s"
+    echo "# outbox: of which the broker's own call (pgqueue publish: statement + durable" \
+         "commit): p50 $(result broker_call_p50_ms "$out") ms, p99" \
+         "$(result broker_call_p99_ms "$out") ms"
 }
 
 make_durable

@@ -21,16 +21,29 @@
  *    the transaction commit. If the relay dies, loses the database or the
  *    broker fails before the commit, the rows come back and are published
  *    again: consumers dedupe on the message id. A committed removal is
- *    never published again.
+ *    never published again. The removal commits asynchronously
+ *    (synchronous_commit off for that transaction only): a PostgreSQL crash
+ *    can lose it, which republishes the batch — a duplicate, never a loss.
  *  - Bounded. The claim statement and the commit each have claim_timeout_ns;
  *    the broker call has publish_timeout_ns, and the transaction's own
  *    idle_in_transaction_session_timeout is set just above it, so neither a
  *    hung broker nor a hung relay holds row locks for long.
  *  - Many relays. Relays (threads or processes, on one database) share the
- *    work: SKIP LOCKED gives each claim rows no other claim holds.
- *  - Wake-ups. A relay LISTENs on the writer's channel on a connection of
- *    its own and polls every poll_interval_ns as well (a notification lost
- *    with a connection costs one interval, never an event).
+ *    work: SKIP LOCKED gives each claim rows no other claim holds. A claim
+ *    starts at a floor (the newest id it claimed less 5 s), and once a
+ *    second from the start, so it does not walk the rows deleted since the
+ *    last vacuum; an event below the floor (committed more than 5 s after
+ *    its put, from a clock more than 5 s behind, or given back by another
+ *    relay's failed batch) waits up to that second.
+ *  - Wake-ups. A relay claims again at once while its claims find events.
+ *    Once they come back empty it marks itself asleep for the writers
+ *    (svk_outbox_wakeups; it marks itself awake again when it finds
+ *    events) and waits on a connection of its own that LISTENs on the
+ *    writers' channel: 2, 8, 32 and 128 ms after the last events, then
+ *    poll_interval_ns at a time, each wait ending in a claim. Writers
+ *    notify only while some relay sleeps and none is awake
+ *    (svckit/outbox.h says why). A notification lost with a connection
+ *    costs one interval, never an event.
  *  - Failures. When a claim, a publish or a commit fails the relay waits a
  *    capped exponential backoff with jitter before trying again, and reports
  *    not ready (svk_relay_ready) until a round succeeds. After

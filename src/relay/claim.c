@@ -25,6 +25,15 @@
  *    duplicate, which at-least-once allows, never a loss (the broker's own
  *    commit is durable before the publish returns). It saves one fsync per
  *    batch: the relay's cycle then waits on one flush, the broker's.
+ *
+ * The floor. Deleted rows stay in the primary key until vacuum removes
+ * them, and ORDER BY id LIMIT n walks the index from its left end: over a
+ * long burn-down, or between two autovacuum runs under steady load, every
+ * claim would walk all the rows deleted so far. So a claim starts at a
+ * floor, the newest id claimed less 5 s of UUIDv7 time, and once a second
+ * from the start. An event below the floor — committed more than 5 s after
+ * its put, or given back by another relay's failed batch — waits for that
+ * claim from the start: a second at most.
  */
 #include "relay/relay_impl.h"
 
@@ -37,7 +46,7 @@ static const char claim_sql[] =
     " SELECT set_config('idle_in_transaction_session_timeout', $2, true),"
     " set_config('synchronous_commit', 'off', true)),"
     " d AS (DELETE FROM svk_outbox WHERE id = ANY(ARRAY("
-    " SELECT id FROM svk_outbox WHERE seq IS NULL ORDER BY id LIMIT $1"
+    " SELECT id FROM svk_outbox WHERE seq IS NULL AND id >= $3::uuid ORDER BY id LIMIT $1"
     " FOR UPDATE SKIP LOCKED))"
     " RETURNING id, topic, key, headers, payload, created_at)"
     " SELECT " SVK__RELAY_CLAIM_COLUMNS("d") " FROM d, cfg ORDER BY d.id";
@@ -65,17 +74,45 @@ int svk__relay_commit(svk_relay *r, svk_tx *tx, int n)
     return 0;
 }
 
+#define FLOOR_MARGIN_MS 5000
+#define FULL_CLAIM_EVERY_NS INT64_C(1000000000)
+
+/* The claim's floor: all zero (the start) once a second, else r->floor. */
+static const svk_uuid *claim_floor(svk_relay *r)
+{
+    static const svk_uuid start;
+    int64_t now = svk_clock_mono_ns();
+    if (now < r->next_full_claim_ns)
+        return &r->floor;
+    r->next_full_claim_ns = now + FULL_CLAIM_EVERY_NS;
+    return &start;
+}
+
+/* After a removal: the floor moves to the batch's newest id (the last) less the margin. */
+static void raise_floor(svk_relay *r)
+{
+    if (r->batch.n == 0)
+        return;
+    int64_t ms = svk_uuid_v7_unix_ms(&r->batch.msgs[r->batch.n - 1].id) - FLOOR_MARGIN_MS;
+    svk_uuid f = {{0}};
+    for (int i = 0; i < 6; i++)
+        f.bytes[i] = (uint8_t)((uint64_t)(ms > 0 ? ms : 0) >> (40 - 8 * i));
+    if (svk_uuid_compare(&f, &r->floor) > 0)
+        r->floor = f;
+}
+
 /* Run the claim statement of tx and decode its rows into r->batch. */
 static int claim(svk_relay *r, int limit)
 {
     char n[16], idle[24];
     snprintf(n, sizeof n, "%d", limit);
     svk__relay_idle_timeout(r, idle);
-    const char *values[] = {n, idle};
+    const char *values[] = {n, idle, (const char *)claim_floor(r)->bytes};
+    const int lengths[] = {0, 0, 16}, formats[] = {0, 0, SVK_PG_BINARY};
     svk_pg_result *res = NULL;
     svk__relay_count(&r->fig.claims, 1);
-    int rc = svk_pg_exec_format(r->conn, svk__relay_claim_ctx(r), claim_sql, 2, values, NULL,
-                                NULL, SVK_PG_BINARY, &res);
+    int rc = svk_pg_exec_format(r->conn, svk__relay_claim_ctx(r), claim_sql, 3, values, lengths,
+                                formats, SVK_PG_BINARY, &res);
     if (rc != 0)
         return svk__relay_fail(r, rc, "claim: %s: %s", svk_errname(rc),
                                svk_pg_conn_last_error(r->conn)); /* the caller drops it if lost */
@@ -103,6 +140,7 @@ int svk__relay_claim_unordered(svk_relay *r, int limit, int *got)
         svk_tx_rollback(tx); /* the broker's failure, not the connection's */
         svk__relay_conn_failed(r, 0);
     } else if ((rc = svk__relay_commit(r, tx, n)) == 0) {
+        raise_floor(r); /* only now: a batch rolled back must stay above it */
         *got = n;
     }
     svk__relay_batch_clear(&r->batch);

@@ -123,6 +123,8 @@ struct svk_relay {
     svk__relay_batch batch;
     svk__relay_leases leases;
     svk_buf scratch;     /* array parameters */
+    svk_uuid floor;      /* unordered claims start here (claim.c); all zero: at the start */
+    int64_t next_full_claim_ns; /* monotonic: the next claim from the start */
     int64_t next_gauges_ns;
     svk_ctx *run_ctx;     /* cancelled by a stop whose deadline passed */
     svk_ctx *wait_ctx;    /* child of run_ctx, cancelled by any stop */
@@ -164,8 +166,9 @@ void svk__relay_conn_failed(svk_relay *r, int rc);
  */
 #define SVK__RELAY_CLAIM_COLUMNS(t)                                                        \
     t ".id, " t ".topic, " t ".key, " t ".payload,"                                        \
-    " (SELECT array_agg(v.x ORDER BY e.key, v.n) FROM jsonb_each_text(" t ".headers) e,"   \
-    " LATERAL (VALUES (1, e.key), (2, e.value)) v(n, x)),"                                 \
+    " CASE WHEN " t ".headers = '{}' THEN NULL ELSE (SELECT array_agg(v.x ORDER BY e.key,"  \
+    " v.n) FROM jsonb_each_text(" t ".headers) e,"                                          \
+    " LATERAL (VALUES (1, e.key), (2, e.value)) v(n, x)) END,"                             \
     " (extract(epoch FROM clock_timestamp() - " t ".created_at) * 1e6)::int8"
 
 /* claim.c / ordered.c: one claim transaction each; *got events claimed. */
