@@ -338,6 +338,19 @@ int rt_order_complete(rt_order *o)
     return done;
 }
 
+uint64_t rt_published(svk_relay *const *r, int n, uint64_t want, int64_t timeout_ns)
+{
+    int64_t until = svk_clock_mono_ns() + timeout_ns;
+    for (;;) {
+        uint64_t sum = 0;
+        for (int i = 0; i < n; i++)
+            sum += rt_stats(r[i]).published;
+        if (sum >= want || svk_clock_mono_ns() >= until)
+            return sum;
+        usleep(5000);
+    }
+}
+
 svk_relay_stats rt_stats(const svk_relay *r)
 {
     svk_relay_stats s = SVK_RELAY_STATS_INIT;

@@ -95,6 +95,14 @@ long long rt_depth(rt_env *e);
 /* Wait up to timeout_ns until the outbox is empty; whether it became so. */
 bool rt_wait_empty(rt_env *e, int64_t timeout_ns);
 
+/*
+ * The relays' published counts, summed, once the sum reaches want or after
+ * timeout_ns. A relay counts a batch once its commit returns, a moment
+ * after the rows are gone from the table: a test that saw the outbox empty
+ * (or the recorder complete) waits here before it checks the counts.
+ */
+uint64_t rt_published(svk_relay *const *r, int n, uint64_t want, int64_t timeout_ns);
+
 /* Event indexes accepted 0 times, more than once; and the total accepted. */
 void rt_tally(const rt_env *e, long n, long *missing, long *duplicated, long *total);
 

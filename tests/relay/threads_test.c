@@ -55,9 +55,8 @@ int main(void)
     for (int i = 0; i < WRITERS; i++)
         pthread_join(w[i], NULL);
     bool empty = rt_wait_empty(&env, 120 * PGT_SEC);
-    uint64_t published = 0;
+    uint64_t published = rt_published(r, RELAYS, (uint64_t)total_events, 5 * PGT_SEC);
     for (int i = 0; i < RELAYS; i++) {
-        published += rt_stats(r[i]).published;
         svk_relay_stop(r[i], svk_clock_mono_ns() + 5 * PGT_SEC);
     }
     atomic_store(&done, 1);
