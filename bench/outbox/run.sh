@@ -21,7 +21,8 @@
 # runs, restarted, and pinned to CPU 1 (postmaster and every backend).
 # Clients, pgbench and relays run on CPU 0 (scripts/bench's pinning).
 #
-# Environment: BENCH_OUTBOX_SECONDS (8) per (a)/(b) run, BENCH_OUTBOX_ROWS
+# Environment: BENCH_OUTBOX_ONLY (a subset of "insert move burndown steady"),
+# BENCH_OUTBOX_SECONDS (8) per (a)/(b) run, BENCH_OUTBOX_ROWS
 # (1000000) for (c)/(d), BENCH_OUTBOX_RATE (2000) and BENCH_OUTBOX_STEADY
 # (20 seconds) for (e).
 set -euo pipefail
@@ -148,7 +149,11 @@ steady_state() { # (e)
 }
 
 make_durable
-insert_ceiling
-move_ceiling
-relay_burndown
-steady_state
+# BENCH_OUTBOX_ONLY: a space-separated subset of "insert move burndown
+# steady" (burndown needs move's figure: it runs move too); default all.
+only=" ${BENCH_OUTBOX_ONLY:-insert move burndown steady} "
+[[ $only == *" insert "* ]] && insert_ceiling
+[[ $only == *" move "* || $only == *" burndown "* ]] && move_ceiling
+[[ $only == *" burndown "* ]] && relay_burndown
+[[ $only == *" steady "* ]] && steady_state
+exit 0

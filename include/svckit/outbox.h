@@ -26,12 +26,18 @@
  *  - Copies the ctx's W3C trace context (svk_ctx_traceparent) into a
  *    "traceparent" header, unless the caller passes one.
  *  - Inserts one row into svk_outbox (svk_pg_migrate creates it; schema
- *    version 3 or later), with one statement and one round trip. A topic
- *    declared ordered (svk_outbox_order_topics) gets a sequence number from
- *    the database, the order the relay keeps per key (svckit/relay.h).
- *  - Queues the channel-only NOTIFY that wakes the relays, inside the same
- *    statement (no round trip of its own), but only while some relay waits
- *    for one and none is awake (svk_outbox_wakeups). Every committing
+ *    version 3 or later) without a round trip of its own: the INSERT is
+ *    sent ahead (libpq pipeline mode) and answered together with the
+ *    transaction's next statement, usually its COMMIT. It is a statement
+ *    the library prepares once per connection (named svk_outbox_put_v1;
+ *    behind a transaction-mode pooler, enable the pooler's support for
+ *    protocol-level prepared statements, such as PgBouncer's
+ *    max_prepared_statements). A topic declared ordered
+ *    (svk_outbox_order_topics) gets a sequence number from the database,
+ *    the order the relay keeps per key (svckit/relay.h).
+ *  - Queues the channel-only NOTIFY that wakes the relays, sent ahead with
+ *    the transaction's first put (no round trip of its own), but only while
+ *    some relay waits for one and none is awake (svk_outbox_wakeups). Every committing
  *    transaction that notified takes one lock for the whole database and
  *    holds it through its WAL flush, so notifying commits run one at a
  *    time; while a relay is awake (it claims again as long as claims find
@@ -45,11 +51,16 @@
  *    longer than 52 bytes), so services sharing a database in schemas of
  *    their own wake only their own relays.
  *
- * Errors. A put that fails its checks (SVK_EINVAL) sends nothing and leaves
- * the transaction as it was. A statement that fails puts the transaction in
- * the failed state, as any statement does (svckit/pg.h): commit then rolls
- * back and returns the error. The detail is the connection's last error,
- * svk_pg_conn_last_error(svk_tx_conn(tx)).
+ * Errors. A put that fails its checks (SVK_EINVAL), or is called with a
+ * ctx already done, sends nothing and leaves the transaction as it was.
+ * The INSERT's own failure (the database's) is reported by the statement
+ * that carried it: the transaction's next svk_tx_exec (or any statement
+ * run on svk_tx_conn), or svk_tx_commit, returns the put's error, its
+ * message starting "svk_outbox_put (sent ahead, failed)", and the
+ * transaction is in the failed state, as after any failed statement
+ * (svckit/pg.h): commit then rolls back and returns the error. So an
+ * event that could not be written never commits without its error being
+ * seen. The detail is svk_pg_conn_last_error(svk_tx_conn(tx)).
  *
  * Threads: a transaction belongs to one thread (svckit/pg.h), and so do the
  * puts made in it.
@@ -109,11 +120,13 @@ typedef struct svk_outbox_event {
  * Threads: the thread owning tx.
  * Errors: SVK_EINVAL (tx NULL or finished, an argument breaks the rules
  *         above; nothing sent, the transaction unaffected), SVK_ESTATE (tx
- *         is in the failed state), SVK_ESYS (no random bytes for the id),
- *         and the errors of svk_tx_exec: SVK_ETIMEDOUT, SVK_ECANCELED,
- *         SVK_EUNAVAIL, SVK_ECONFLICT, SVK_EDB (for example: svk_outbox
- *         missing or older than schema version 3; run svk_pg_migrate).
- *         *id_out is untouched on failure.
+ *         is in the failed state), SVK_ETIMEDOUT / SVK_ECANCELED (ctx done
+ *         before sending: nothing sent), SVK_ESYS (no random bytes for the
+ *         id), SVK_ENOMEM, SVK_EUNAVAIL (the connection broke while
+ *         sending). The INSERT's own errors (SVK_EDB, for example svk_outbox
+ *         missing: run svk_pg_migrate; SVK_ECONFLICT; SVK_EUNAVAIL) come from
+ *         the transaction's next statement or its commit, as the file
+ *         comment says. *id_out is untouched on failure.
  * Since: 0.1.0
  */
 SVK_API int svk_outbox_put(svk_tx *tx, const svk_ctx *ctx, const char *topic, const char *key,

@@ -308,8 +308,11 @@ SVK_API const char *svk_pg_conn_last_sqlstate(const svk_pg_conn *conn);
  * svk_pg_conn_native — the libpq connection under conn, for what this API
  * does not cover (COPY, pipeline mode, PQescape*, PQbackendPID).
  *
- * The connection is in non-blocking mode (PQsetnonblocking). Leave it idle
- * (no query in flight, results consumed) and in the transaction state you
+ * The connection is in non-blocking mode (PQsetnonblocking) and out of
+ * pipeline mode: statements this library sent ahead (svk_outbox_put) are
+ * answered first, waiting up to a couple of seconds; if one failed, the
+ * transaction is in the failed state (svk_tx_error). Leave it idle (no
+ * query in flight, results consumed) and in the transaction state you
  * found it, or call svk_pg_conn_mark_broken so the pool closes it.
  * Ownership: borrowed, valid until conn is released; never PQfinish it.
  * Threads: the thread holding conn.
@@ -491,6 +494,10 @@ SVK_API int svk_tx_rollback(svk_tx *tx);
  *
  * A failure puts the transaction in the failed state (svk_tx_error); later
  * statements fail with SVK_ESTATE until svk_tx_rollback_to a savepoint.
+ * Statements the library sent ahead in this transaction (svk_outbox_put)
+ * travel in the same round trip; if one of them failed, this call returns
+ * its error (its message names it) and the statement itself is skipped.
+ * The same holds for svk_tx_commit and every statement run on svk_tx_conn.
  * Ownership: as svk_pg_exec; tx borrowed.
  * Threads: the thread owning tx.
  * Errors: as svk_pg_exec; SVK_EINVAL (tx finished).

@@ -1,80 +1,142 @@
 /*
- * put.c — svk_outbox_put: one event, one statement, one round trip, and no
- * heap allocation (the statement and its parameters live on the stack).
+ * put.c — svk_outbox_put: one event, no round trip of its own, and no heap
+ * allocation for ordinary events.
  *
- * The statement calls svk_outbox_put() (migration 3), whose PL/pgSQL body
- * keeps its plan for the session: it inserts the row (the database adds
- * the ordering sequence number for ordered topics and the insert time,
- * clock_timestamp(), where the relay's latency figure starts) and queues
- * the NOTIFY while some relay sleeps. The headers travel as individual text
- * parameters gathered by an ARRAY constructor (name, value, name, ...), so
- * the statement text depends only on the header count, never on a value,
- * and no JSON is built or escaped here. The id and the payload go binary.
+ * The INSERT goes ahead in the transaction's pipeline (pg/pipeline.c): it
+ * is sent at once and answered together with the transaction's next
+ * statement, usually its COMMIT, so a put costs the server its INSERT and
+ * the writer nothing it waits for. It is a prepared statement (prepared
+ * once per connection, inside that same pipeline), so the server neither
+ * parses nor plans it per call. The database adds the ordering sequence
+ * number for ordered topics and the insert time, clock_timestamp(), where
+ * the relay's latency figure starts. The headers travel as one binary
+ * text[] parameter (name, value, name, ...), so the statement never
+ * changes and no JSON is built or escaped here; the id and the payload go
+ * binary too.
+ *
+ * The wake-up (svk_outbox_wake(), migration 3: NOTIFY while some relay
+ * sleeps and none is awake) goes ahead once per transaction, with its
+ * first put: PostgreSQL folds a transaction's identical notifications into
+ * one anyway. A ROLLBACK TO SAVEPOINT may have undone it, so the next put
+ * after one sends it again.
  */
+#include "broker/pg_array.h"
 #include "outbox/outbox_impl.h"
 
 #include <stdio.h>
 #include <string.h>
 
-enum { P_ID, P_TOPIC, P_KEY, P_PAYLOAD, P_FIXED };
-#define MAX_PARAMS (P_FIXED + 2 * (SVK__OUTBOX_HEADERS_MAX + 1))
-/* Longest statement: the fixed part plus ", $134::text" per header string. */
-#define SQL_MAX (256 + 12 * 2 * (SVK__OUTBOX_HEADERS_MAX + 1))
+enum { P_ID, P_TOPIC, P_KEY, P_PAYLOAD, P_HEADERS, P_COUNT };
 
-static const char call_sql[] =
-    "SELECT svk_outbox_put($1::uuid, $2::text, $3::text, $4::bytea, ";
+static const svk__pg_stmt put_stmt = {
+    1u << 0, "svk_outbox_put_v1", "svk_outbox_put",
+    "INSERT INTO svk_outbox (id, topic, key, payload, seq, created_at, headers)"
+    " VALUES ($1::uuid, $2::text, $3::text, $4::bytea,"
+    " CASE WHEN EXISTS (SELECT 1 FROM svk_outbox_ordered_topics t WHERE t.topic = $2::text)"
+    " THEN nextval('svk_outbox_seq') END,"
+    " clock_timestamp(), coalesce(jsonb_object($5::text[]), '{}'))",
+    P_COUNT,
+};
 
-typedef struct statement {
-    char sql[SQL_MAX];
-    const char *values[MAX_PARAMS];
-    int lengths[MAX_PARAMS];
-    int formats[MAX_PARAMS];
-    int n;
-} statement;
+/* svk_outbox_wake() (migration 3) written out, so no PL/pgSQL call per transaction. */
+static const svk__pg_stmt wake_stmt = {
+    1u << 1, "svk_outbox_wake_v1", "svk_outbox_put's wake-up",
+    "SELECT pg_notify(svk_outbox_channel(), '') FROM svk_outbox_wakeups"
+    " WHERE until > clock_timestamp() HAVING bool_or(NOT awake) AND NOT bool_or(awake)",
+    0,
+};
 
-static void add_param(statement *s, const void *value, size_t len, int format)
+/* Headers that fit here are encoded on the stack; larger ones on the heap. */
+#define HEADERS_ON_STACK 2048
+
+typedef struct headers_param {
+    unsigned char stack[HEADERS_ON_STACK];
+    unsigned char *data; /* stack, or svk_malloc'ed */
+    size_t len;
+} headers_param;
+
+static void put_be32(unsigned char *p, uint32_t v)
 {
-    s->values[s->n] = value;
-    s->lengths[s->n] = (int)len;
-    s->formats[s->n] = format;
-    s->n++;
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
 }
 
-/* The call, with the headers as ARRAY[$5::text, $6::text, ...] (or NULL). */
-static void build_sql(statement *s, int params)
+static unsigned char *put_text(unsigned char *p, const char *s)
 {
-    size_t room = sizeof s->sql;
-    size_t used = (size_t)snprintf(s->sql, room, "%s%s", call_sql, params ? "ARRAY[" : "NULL");
-    for (int i = 0; i < params; i++)
-        used += (size_t)snprintf(s->sql + used, room - used, "%s$%d::text", i ? ", " : "",
-                                 P_FIXED + 1 + i);
-    snprintf(s->sql + used, room - used, "%s", params ? "]::text[])" : ")");
+    size_t n = strlen(s);
+    put_be32(p, (uint32_t)n);
+    memcpy(p + 4, s, n);
+    return p + 4 + n;
 }
 
-static void add_headers(statement *s, const svk_outbox_event *e, const svk__outbox_trace *t)
+/*
+ * The event's headers, and the traceparent added from the ctx, as a binary
+ * text[] of name, value, ... (the wire format of broker/pg_array.h);
+ * h->data NULL when there are none. 0 or SVK_ENOMEM.
+ */
+static int encode_headers(headers_param *h, const svk_outbox_event *e,
+                          const svk__outbox_trace *t)
 {
+    bool trace = svk__outbox_adds_trace(t, e->headers, e->header_count);
+    size_t count = 2 * (e->header_count + trace), data = 0;
+    h->data = NULL;
+    h->len = 0;
+    if (count == 0)
+        return 0;
+    for (size_t i = 0; i < e->header_count; i++)
+        data += strlen(e->headers[i].name) + strlen(e->headers[i].value);
+    if (trace)
+        data += sizeof "traceparent" - 1 + strlen(t->value);
+    h->len = svk__pg_array_size(count, data); /* checked sizes: no overflow */
+    h->data = h->len <= sizeof h->stack ? h->stack : svk_malloc(h->len);
+    if (h->data == NULL)
+        return SVK_ENOMEM;
+    unsigned char *p = h->data;
+    put_be32(p, 1);                /* one dimension */
+    put_be32(p + 4, 0);            /* no NULLs */
+    put_be32(p + 8, SVK__PG_OID_TEXT);
+    put_be32(p + 12, (uint32_t)count);
+    put_be32(p + 16, 1);           /* lower bound */
+    p += 20;
     for (size_t i = 0; i < e->header_count; i++) {
-        add_param(s, e->headers[i].name, 0, SVK_PG_TEXT);
-        add_param(s, e->headers[i].value, 0, SVK_PG_TEXT);
+        p = put_text(p, e->headers[i].name);
+        p = put_text(p, e->headers[i].value);
     }
-    if (svk__outbox_adds_trace(t, e->headers, e->header_count)) {
-        add_param(s, "traceparent", 0, SVK_PG_TEXT);
-        add_param(s, t->value, 0, SVK_PG_TEXT);
+    if (trace) {
+        p = put_text(p, "traceparent");
+        put_text(p, t->value);
     }
+    return 0;
 }
 
-static int insert(svk_tx *tx, const svk_ctx *ctx, const svk_outbox_event *e,
-                  const svk__outbox_trace *t)
+static void free_headers(headers_param *h)
 {
-    statement s;
-    s.n = 0;
-    add_param(&s, e->id.bytes, sizeof e->id.bytes, SVK_PG_BINARY);
-    add_param(&s, e->topic, 0, SVK_PG_TEXT);
-    add_param(&s, e->key, 0, SVK_PG_TEXT);
-    add_param(&s, e->payload != NULL ? e->payload : "", e->payload_len, SVK_PG_BINARY);
-    add_headers(&s, e, t);
-    build_sql(&s, s.n - P_FIXED);
-    return svk_tx_exec(tx, ctx, s.sql, s.n, s.values, s.lengths, s.formats, NULL);
+    if (h->data != NULL && h->data != h->stack)
+        svk_free(h->data);
+}
+
+static int insert(svk_tx *tx, const svk_outbox_event *e, const svk__outbox_trace *t)
+{
+    headers_param h;
+    int rc = encode_headers(&h, e, t);
+    if (rc != 0)
+        return svk__pg_conn_fail(tx->conn, rc, "outbox event: no memory for its headers");
+    const char *values[P_COUNT] = {(const char *)e->id.bytes, e->topic, e->key,
+                                   e->payload != NULL ? e->payload : "",
+                                   (const char *)h.data};
+    const int lengths[P_COUNT] = {sizeof e->id.bytes, 0, 0, (int)e->payload_len, (int)h.len};
+    const int formats[P_COUNT] = {SVK_PG_BINARY, SVK_PG_TEXT, SVK_PG_TEXT, SVK_PG_BINARY,
+                                  SVK_PG_BINARY};
+    rc = svk__pg_defer(tx->conn, &put_stmt, values, lengths, formats);
+    free_headers(&h); /* libpq has copied it */
+    if (rc == 0 && (tx->conn->once & wake_stmt.bit) == 0) {
+        rc = svk__pg_defer(tx->conn, &wake_stmt, NULL, NULL, NULL);
+        if (rc == 0)
+            tx->conn->once |= wake_stmt.bit;
+    }
+    return rc;
 }
 
 SVK_API int svk_outbox_put(svk_tx *tx, const svk_ctx *ctx, const char *topic, const char *key,
@@ -99,7 +161,10 @@ SVK_API int svk_outbox_put(svk_tx *tx, const svk_ctx *ctx, const char *topic, co
         return svk__pg_conn_fail(tx->conn, rc, "outbox event: no random bytes for the id");
     if ((rc = svk__outbox_check(tx->conn, 0, &e, &t)) != 0)
         return rc;
-    rc = insert(tx, ctx, &e, &t);
+    if ((rc = svk_ctx_err(ctx)) != 0)
+        return svk__pg_conn_fail(tx->conn, rc, "%s before the outbox event was sent",
+                                 svk_strerror(rc));
+    rc = insert(tx, &e, &t);
     if (rc == 0 && id_out != NULL)
         *id_out = e.id;
     return rc;

@@ -81,6 +81,10 @@ int svk__pg_connect_start(svk_pg_conn *c, char *msg, size_t msg_size)
     c->pg = PQconnectStartParams(ci->keywords, ci->values, 0);
     c->connect_poll = PGRES_POLLING_WRITING; /* as libpq says to begin */
     c->connect_spent_ns = 0;
+    c->pending = 0; /* a new server session: nothing owed, nothing prepared */
+    c->prepared = c->once = 0;
+    c->npreparing = 0;
+    c->deferred_name[0] = '\0';
     if (c->pg == NULL) {
         snprintf(msg, msg_size, "out of memory in libpq");
         return SVK_ENOMEM;
@@ -159,6 +163,10 @@ bool svk__pg_conn_reset(svk_pg_conn *c)
 {
     if (c->broken || c->listening || PQstatus(c->pg) != CONNECTION_OK)
         return false;
+    if (c->pending > 0) /* sent ahead and never collected (no commit, no rollback) */
+        svk__pg_flush(c, NULL, svk_clock_mono_ns() + SVK_PG_CLEANUP_NS);
+    if (c->broken)
+        return false;
     switch (PQtransactionStatus(c->pg)) {
     case PQTRANS_IDLE:
         return true;
@@ -199,7 +207,11 @@ SVK_API const char *svk_pg_conn_last_sqlstate(const svk_pg_conn *conn)
 
 SVK_API struct pg_conn *svk_pg_conn_native(svk_pg_conn *conn)
 {
-    return conn ? conn->pg : NULL;
+    if (conn == NULL)
+        return NULL;
+    if (conn->pending > 0) /* hand it over out of pipeline mode, results read */
+        svk__pg_flush(conn, NULL, svk_clock_mono_ns() + SVK_PG_CLEANUP_NS);
+    return conn->pg;
 }
 
 SVK_API void svk_pg_conn_mark_broken(svk_pg_conn *conn)

@@ -17,6 +17,9 @@
 
 #define SVK_PG_CONN_MESSAGE_SIZE 512
 
+/* The library's own prepared statements (svk__pg_stmt): one bit each. */
+#define SVK__PG_STMTS_MAX 8
+
 /*
  * How often a wait wakes to look at the ctx's cancel flag: the ctx has no
  * file descriptor to poll, so cancellation is noticed within this time.
@@ -46,6 +49,18 @@ struct svk_pg_conn {
     bool listening; /* issued LISTEN: close it at release */
     bool fatal_seen; /* the server sent FATAL outside a query: it is closing */
     int tx_error;   /* first error of the current failed transaction, or 0 */
+    /* Pipeline (pipeline.c): results owed for statements sent ahead, and
+     * which svk__pg_stmt are prepared on this connection (bits), of them
+     * which were prepared in the pipeline still open. */
+    int pending;
+    unsigned prepared;
+    struct {
+        int index;    /* of the Prepare's result among the pending ones */
+        unsigned bit; /* the statement it prepares */
+    } preparing[SVK__PG_STMTS_MAX];
+    int npreparing;
+    unsigned once;  /* svk__pg_stmt bits deferred once in this transaction */
+    char deferred_name[48];
     struct svk_tx tx;
     char sqlstate[6];
     char message[SVK_PG_CONN_MESSAGE_SIZE];
@@ -110,6 +125,72 @@ typedef struct svk__pg_query {
  */
 int svk__pg_run(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns, const svk__pg_query *q,
                 PGresult **out);
+
+/* One wait for results, as exec.c and pipeline.c share it. */
+typedef struct svk__pg_waiter {
+    svk_pg_conn *c;
+    const svk_ctx *ctx; /* NULL once the cancel went out: cleanup ignores it */
+    int64_t deadline_ns;
+    int64_t sent_ns;
+    int cancel_reason; /* SVK_ETIMEDOUT or SVK_ECANCELED once we cancelled */
+} svk__pg_waiter;
+
+/* When a wait for a statement sent at sent_ns must end (see svk__pg_run). */
+int64_t svk__pg_wait_deadline(const svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns,
+                              int64_t sent_ns);
+
+/* Wait until libpq holds a whole result or nothing is pending: 0, or why not. */
+int svk__pg_wait_ready(svk__pg_waiter *w);
+
+/*
+ * The wait stopped early (why): cancel on the server and keep draining (0),
+ * or give up on the connection (the code to report; it is marked broken).
+ */
+int svk__pg_stop_waiting(svk__pg_waiter *w, int why);
+
+/*
+ * Take one result r (freed, unless kept): the first good one goes to *keep
+ * when keep is not NULL and rc is 0; the first error becomes the code.
+ * Returns the code so far.
+ */
+int svk__pg_absorb(svk__pg_waiter *w, PGresult *r, PGresult **keep, int rc);
+
+/* Keep c->tx_error in step with the server's transaction state after rc. */
+void svk__pg_track_transaction(svk_pg_conn *c, int rc);
+
+/*
+ * One of the library's own statements, prepared once per connection under
+ * name (bit: its flag in svk_pg_conn.prepared, one per statement). what
+ * names it in errors ("svk_outbox_put").
+ */
+typedef struct svk__pg_stmt {
+    unsigned bit;
+    const char *name;
+    const char *what;
+    const char *sql;
+    int nparams;
+} svk__pg_stmt;
+
+/*
+ * Send st now, in pipeline mode, without waiting for its result: the next
+ * statement run on c (svk__pg_run) or svk__pg_flush collects it in the same
+ * round trip, and reports its failure if it failed. Prepares st first on a
+ * connection that has not (in the same pipeline). The parameters are
+ * copied before this returns. 0, or SVK_EUNAVAIL / SVK_EPROTO (the
+ * connection is marked broken), SVK_ESTATE (the transaction has failed).
+ */
+int svk__pg_defer(svk_pg_conn *c, const svk__pg_stmt *st, const char *const *values,
+                  const int *lengths, const int *formats);
+
+/* svk__pg_run for a connection with deferred statements (pipeline.c). */
+int svk__pg_run_pipelined(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns,
+                          const svk__pg_query *q, PGresult **out);
+
+/*
+ * Collect the results of deferred statements, if any, with a Sync of
+ * their own: 0, or the first failure (as svk__pg_run reports it).
+ */
+int svk__pg_flush(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns);
 
 /* A statement without parameters and without rows wanted. */
 int svk__pg_run_simple(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns, const char *sql);

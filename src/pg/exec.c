@@ -22,15 +22,9 @@
 #define STATEMENT_GRACE_NS INT64_C(1000000000)
 #define MAX_PARAMS 65535 /* the protocol's limit */
 
-typedef struct waiter {
-    svk_pg_conn *c;
-    const svk_ctx *ctx; /* NULL once the cancel went out: cleanup ignores it */
-    int64_t deadline_ns;
-    int64_t sent_ns;
-    int cancel_reason; /* SVK_ETIMEDOUT or SVK_ECANCELED once we cancelled */
-} waiter;
+typedef svk__pg_waiter waiter;
 
-static int64_t wait_deadline(const svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns,
+int64_t svk__pg_wait_deadline(const svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns,
                              int64_t sent_ns)
 {
     int64_t d = svk_ctx_deadline(ctx);
@@ -42,8 +36,7 @@ static int64_t wait_deadline(const svk_pg_conn *c, const svk_ctx *ctx, int64_t c
     return d;
 }
 
-/* Wait until libpq holds a whole result or nothing is pending: 0, or why not. */
-static int wait_ready(waiter *w)
+int svk__pg_wait_ready(waiter *w)
 {
     PGconn *pg = w->c->pg;
     for (;;) {
@@ -84,8 +77,7 @@ static void copy_text(char *dst, size_t size, const char *text)
     dst[len] = '\0';
 }
 
-/* The wait stopped early: cancel on the server and keep draining, or give up. */
-static int stop_waiting(waiter *w, int why)
+int svk__pg_stop_waiting(waiter *w, int why)
 {
     svk_pg_conn *c = w->c;
     if (why == SVK_EUNAVAIL) {
@@ -114,12 +106,11 @@ static int record_error(waiter *w, const PGresult *r)
     return svk__pg_result_code(c, r, w->cancel_reason, svk_clock_mono_ns() - w->sent_ns);
 }
 
-/* Take one result: keep the first good one, remember the first error. */
-static int absorb(waiter *w, PGresult *r, PGresult **keep, int rc)
+int svk__pg_absorb(waiter *w, PGresult *r, PGresult **keep, int rc)
 {
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || st == PGRES_EMPTY_QUERY) {
-        if (rc == 0 && *keep == NULL) {
+        if (rc == 0 && keep != NULL && *keep == NULL) {
             *keep = r;
             return 0;
         }
@@ -142,9 +133,9 @@ static int collect(waiter *w, PGresult **keep)
 {
     int rc = 0;
     for (;;) {
-        int why = wait_ready(w);
+        int why = svk__pg_wait_ready(w);
         if (why != 0) {
-            why = stop_waiting(w, why);
+            why = svk__pg_stop_waiting(w, why);
             if (why != 0)
                 return why;
             continue;
@@ -152,7 +143,7 @@ static int collect(waiter *w, PGresult **keep)
         PGresult *r = PQgetResult(w->c->pg);
         if (r == NULL)
             return rc;
-        rc = absorb(w, r, keep, rc);
+        rc = svk__pg_absorb(w, r, keep, rc);
         if (w->c->broken)
             return rc;
     }
@@ -168,8 +159,7 @@ static void remember_tx_failure(svk_pg_conn *c, int code)
     memcpy(c->tx_message, c->message, sizeof c->tx_message);
 }
 
-/* Keep the transaction bookkeeping in step with what the server says. */
-static void track_transaction(svk_pg_conn *c, int rc)
+void svk__pg_track_transaction(svk_pg_conn *c, int rc)
 {
     switch (PQtransactionStatus(c->pg)) {
     case PQTRANS_INERROR:
@@ -205,11 +195,13 @@ int svk__pg_run(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns, const svk__p
     int rc = preflight(c, ctx);
     if (rc != 0)
         return rc;
+    if (c->pending > 0)
+        return svk__pg_run_pipelined(c, ctx, cap_ns, q, out);
     PGresult *keep = NULL;
     if (PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, q->values, q->lengths, q->formats,
                           q->result_format)) {
         int64_t now = svk_clock_mono_ns();
-        waiter w = {c, ctx, wait_deadline(c, ctx, cap_ns, now), now, 0};
+        waiter w = {c, ctx, svk__pg_wait_deadline(c, ctx, cap_ns, now), now, 0};
         rc = collect(&w, &keep);
     } else {
         copy_text(c->message, sizeof c->message, PQerrorMessage(c->pg));
@@ -217,7 +209,7 @@ int svk__pg_run(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns, const svk__p
     }
     if (rc == SVK_EUNAVAIL)
         c->broken = true;
-    track_transaction(c, rc);
+    svk__pg_track_transaction(c, rc);
     if (rc != 0 || out == NULL)
         PQclear(keep);
     else

@@ -40,6 +40,7 @@ static int start(svk_pg_conn *c, const svk_ctx *ctx, const char *begin, bool own
         return rc;
     c->tx = (struct svk_tx){c, true, owns};
     c->tx_error = 0;
+    c->once = 0;
     *out = &c->tx;
     return 0;
 }
@@ -81,6 +82,7 @@ static int finish(svk_tx *tx, int rc)
     bool owns = tx->owns_conn;
     tx->active = false;
     c->tx_error = 0;
+    c->once = 0;
     if (owns)
         svk_pg_release(c);
     return rc;
@@ -88,12 +90,21 @@ static int finish(svk_tx *tx, int rc)
 
 static int roll_back(svk_pg_conn *c)
 {
+    int64_t cap = svk_clock_mono_ns() + SVK_PG_CLEANUP_NS;
+    if (!c->broken && c->pending > 0)
+        svk__pg_flush(c, NULL, cap); /* their results first; an error is rolled back too */
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK)
         return SVK_EUNAVAIL;
     if (PQtransactionStatus(c->pg) == PQTRANS_IDLE)
         return 0;
-    int64_t cap = svk_clock_mono_ns() + SVK_PG_CLEANUP_NS;
     return svk__pg_run_simple(c, NULL, cap, "ROLLBACK");
+}
+
+/* After a rollback: the failed statement's error is the one to report. */
+static void restore_failure(svk_pg_conn *c)
+{
+    memcpy(c->message, c->tx_message, sizeof c->message);
+    memcpy(c->sqlstate, c->tx_sqlstate, sizeof c->sqlstate);
 }
 
 SVK_API int svk_tx_rollback(svk_tx *tx)
@@ -126,17 +137,22 @@ SVK_API int svk_tx_commit(svk_tx *tx, const svk_ctx *ctx)
         roll_back(c);
         /* Report the statement that failed, not the rollback. */
         if (failed_statement) {
-            memcpy(c->message, c->tx_message, sizeof c->message);
-            memcpy(c->sqlstate, c->tx_sqlstate, sizeof c->sqlstate);
+            restore_failure(c);
         } else {
             svk__pg_conn_fail(c, blocker, "%s before COMMIT: rolled back",
                               svk_strerror(blocker));
         }
         return finish(tx, blocker);
     }
+    /* Statements sent ahead (svk__pg_defer) go in the same round trip: if
+     * one of them failed, the server skips the COMMIT and rc is its error. */
     int rc = svk__pg_run_simple(c, ctx, 0, "COMMIT");
-    if (rc != 0 && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
-        roll_back(c); /* COMMIT refused (deferred constraint, 40001) */
+    if (rc != 0 && !c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+        bool failed_statement = c->tx_error != 0;
+        roll_back(c); /* COMMIT refused (deferred constraint, 40001, a deferred statement) */
+        if (failed_statement)
+            restore_failure(c);
+    }
     return finish(tx, rc);
 }
 
@@ -185,7 +201,10 @@ SVK_API int svk_tx_savepoint(svk_tx *tx, const svk_ctx *ctx, const char *name)
 
 SVK_API int svk_tx_rollback_to(svk_tx *tx, const svk_ctx *ctx, const char *name)
 {
-    return savepoint_statement(tx, ctx, "ROLLBACK TO SAVEPOINT", name);
+    int rc = savepoint_statement(tx, ctx, "ROLLBACK TO SAVEPOINT", name);
+    if (rc == 0)
+        tx->conn->once = 0; /* what they did may be undone: once more, if asked */
+    return rc;
 }
 
 SVK_API int svk_tx_release(svk_tx *tx, const svk_ctx *ctx, const char *name)

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "pg_env.h"
 #include "svckit/outbox.h"
 
@@ -392,15 +394,120 @@ Test(outbox_put, unmigrated_database_is_a_database_error)
     char schema[64], dsn[1024];
     pgt_fresh_schema("ob_nomig", schema, dsn, sizeof dsn);
     svk_pg_pool *p = pgt_pool(dsn, 2);
+    svk_pg_conn *c = NULL;
+    cr_assert_eq(svk_pg_acquire(p, NULL, &c), 0);
+    cr_assert_eq(svk_pg_exec(c, NULL, "CREATE TABLE orders (id int)", 0, NULL, NULL, NULL,
+                             NULL), 0);
     svk_tx *tx = NULL;
-    cr_assert_eq(svk_tx_begin(p, NULL, SVK_TX_READ_COMMITTED, &tx), 0);
-    cr_expect_eq(put(tx, NULL, "a.b", NULL), SVK_EDB);
-    cr_expect_str_eq(svk_pg_conn_last_sqlstate(svk_tx_conn(tx)), "42883", "no svk_outbox_put()");
-    svk_tx_rollback(tx);
+    /* The INSERT goes ahead unanswered: the next statement reports it. */
+    cr_assert_eq(svk_tx_begin_conn(c, NULL, SVK_TX_READ_COMMITTED, &tx), 0);
+    cr_expect_eq(put(tx, NULL, "a.b", NULL), 0, "sent ahead, not yet answered");
+    cr_expect_eq(svk_tx_exec(tx, NULL, "INSERT INTO orders VALUES (1)", 0, NULL, NULL, NULL,
+                             NULL), SVK_EDB);
+    cr_expect_str_eq(svk_pg_conn_last_sqlstate(c), "42P01", "no svk_outbox table");
+    cr_expect(strstr(svk_pg_conn_last_error(c), "svk_outbox_put") != NULL, "%s",
+              svk_pg_conn_last_error(c));
+    cr_expect_eq(svk_tx_error(tx), SVK_EDB, "the transaction has failed");
+    cr_expect_eq(put(tx, NULL, "a.b", NULL), SVK_ESTATE);
+    cr_expect_eq(svk_tx_commit(tx, NULL), SVK_EDB);
+    /* Straight to the commit: it fails, rolls back, and says why. */
+    cr_assert_eq(svk_tx_begin_conn(c, NULL, SVK_TX_READ_COMMITTED, &tx), 0);
+    cr_assert_eq(svk_tx_exec(tx, NULL, "INSERT INTO orders VALUES (2)", 0, NULL, NULL, NULL,
+                             NULL), 0);
+    cr_expect_eq(put(tx, NULL, "a.b", NULL), 0);
+    cr_expect_eq(svk_tx_commit(tx, NULL), SVK_EDB);
+    cr_expect_str_eq(svk_pg_conn_last_sqlstate(c), "42P01");
+    cr_expect(strstr(svk_pg_conn_last_error(c), "svk_outbox_put") != NULL, "%s",
+              svk_pg_conn_last_error(c));
+    /* The connection is clean again, and nothing was committed. */
+    svk_pg_result *r = NULL;
+    cr_assert_eq(svk_pg_exec(c, NULL, "SELECT count(*) FROM orders", 0, NULL, NULL, NULL, &r),
+                 0, "%s", svk_pg_conn_last_error(c));
+    cr_expect_str_eq(svk_pg_result_value(r, 0, 0), "0");
+    svk_pg_result_free(r);
+    svk_pg_release(c);
     svk_outbox_status st = SVK_OUTBOX_STATUS_INIT;
     svk_error err;
     cr_expect_eq(svk_outbox_status_read(p, NULL, &st, &err), SVK_EDB);
     svk_pg_pool_free(p);
+}
+
+/* Commit one put on c, in a transaction of its own. */
+static int put_and_commit(svk_pg_conn *c)
+{
+    svk_tx *tx = NULL;
+    cr_assert_eq(svk_tx_begin_conn(c, NULL, SVK_TX_READ_COMMITTED, &tx), 0);
+    int rc = put(tx, NULL, "a.b", NULL);
+    return rc != 0 ? rc : svk_tx_commit(tx, NULL);
+}
+
+Test(outbox_put, lost_prepared_statements_are_prepared_again)
+{
+    env e;
+    setup(&e, "ob_dealloc");
+    svk_pg_conn *c = NULL;
+    cr_assert_eq(svk_pg_acquire(e.pool, NULL, &c), 0);
+    cr_assert_eq(put_and_commit(c), 0, "%s", svk_pg_conn_last_error(c));
+    cr_assert_eq(put_and_commit(c), 0, "%s", svk_pg_conn_last_error(c));
+    /* What DISCARD ALL, or a pooler handing over another server session, does. */
+    cr_assert_eq(svk_pg_exec(c, NULL, "DEALLOCATE ALL", 0, NULL, NULL, NULL, NULL), 0);
+    cr_expect_eq(put_and_commit(c), SVK_EDB, "the statement is gone: one failure");
+    cr_expect_str_eq(svk_pg_conn_last_sqlstate(c), "26000");
+    cr_expect_eq(put_and_commit(c), 0, "prepared again: %s", svk_pg_conn_last_error(c));
+    svk_pg_release(c);
+    cr_expect_eq(count(&e, "SELECT count(*) FROM svk_outbox"), 3);
+    teardown(&e);
+}
+
+Test(outbox_put, many_puts_ride_one_round_trip)
+{
+    enum { N = 3000, SIZE = 4096 };
+    env e;
+    setup(&e, "ob_many");
+    static char payload[SIZE];
+    memset(payload, 'p', sizeof payload);
+    svk_tx *tx = begin(&e);
+    insert_order(tx, 7);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(svk_outbox_put(tx, NULL, "a.b", NULL, payload, sizeof payload, NULL, 0,
+                                    NULL), 0, "put %d: %s", i,
+                     svk_pg_conn_last_error(svk_tx_conn(tx)));
+    cr_assert_eq(svk_tx_commit(tx, NULL), 0, "%s", svk_pg_conn_last_error(svk_tx_conn(tx)));
+    cr_expect_eq(count(&e, "SELECT count(*) FROM svk_outbox WHERE length(payload) = 4096"), N);
+    cr_expect_eq(count(&e, "SELECT count(*) FROM orders"), 1);
+    teardown(&e);
+}
+
+Test(outbox_put, puts_sent_ahead_end_with_their_transaction)
+{
+    env e;
+    setup(&e, "ob_ahead");
+    svk_pg_conn *c = NULL;
+    cr_assert_eq(svk_pg_acquire(e.pool, NULL, &c), 0);
+    svk_tx *tx = NULL;
+    /* Rolled back with answers still owed: they are read, then undone. */
+    cr_assert_eq(svk_tx_begin_conn(c, NULL, SVK_TX_READ_COMMITTED, &tx), 0);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(put(tx, NULL, "a.b", NULL), 0);
+    cr_expect_eq(svk_tx_rollback(tx), 0);
+    cr_expect_eq(PQtransactionStatus(svk_pg_conn_native(c)), PQTRANS_IDLE);
+    /* The native connection is handed over with everything answered. */
+    cr_assert_eq(svk_tx_begin_conn(c, NULL, SVK_TX_READ_COMMITTED, &tx), 0);
+    cr_assert_eq(put(tx, NULL, "a.b", NULL), 0);
+    PGconn *pg = svk_pg_conn_native(c);
+    cr_expect_eq(PQpipelineStatus(pg), PQ_PIPELINE_OFF);
+    cr_expect_eq(PQtransactionStatus(pg), PQTRANS_INTRANS);
+    cr_assert_eq(svk_tx_commit(tx, NULL), 0);
+    /* A ctx already cancelled: nothing is sent. */
+    svk_ctx *gone = pgt_ctx(10 * PGT_SEC);
+    svk_ctx_cancel(gone);
+    cr_assert_eq(svk_tx_begin_conn(c, NULL, SVK_TX_READ_COMMITTED, &tx), 0);
+    cr_expect_eq(put(tx, gone, "a.b", NULL), SVK_ECANCELED);
+    cr_assert_eq(svk_tx_commit(tx, NULL), 0, "a put refused before sending leaves it healthy");
+    svk_ctx_free(gone);
+    svk_pg_release(c);
+    cr_expect_eq(count(&e, "SELECT count(*) FROM svk_outbox"), 1);
+    teardown(&e);
 }
 
 Test(outbox_put, status_counts_the_backlog)
