@@ -1,6 +1,8 @@
 /*
  * pgqueue_publish.c — publish a batch to the PostgreSQL queue in one
- * statement: one round trip, one (implicit) transaction, one NOTIFY.
+ * statement: one round trip, one (implicit) transaction, one NOTIFY. The
+ * statement is prepared once per connection (pg/pipeline.c), so the
+ * server does not plan its CTEs for every batch.
  *
  * The batch travels as seven binary array parameters (pg_array.h): ids,
  * topics, keys, payloads, and the headers flattened into (message ordinal,
@@ -15,6 +17,7 @@
  */
 #include "broker/pg_array.h"
 #include "broker/pgqueue_impl.h"
+#include "pg/conn.h"
 
 #include <string.h>
 
@@ -36,6 +39,11 @@ static const char publish_sql[] =
     " ORDER BY m.ord, s.group_name"
     " ON CONFLICT (group_name, message_id) DO NOTHING RETURNING 1)"
     " SELECT pg_notify($8, '') FROM (SELECT count(*) AS n FROM ins) AS c WHERE c.n > 0";
+
+/* Prepared once per connection: the server plans it once, not per batch. */
+static const svk__pg_stmt publish_stmt = {
+    SVK__PG_STMT_QUEUE_PUBLISH, "svk_queue_publish_v1", "pgqueue publish", publish_sql, 8,
+};
 
 enum { A_IDS, A_TOPICS, A_KEYS, A_PAYLOADS, A_HORDS, A_HNAMES, A_HVALUES, A_COUNT };
 
@@ -155,7 +163,7 @@ static int send_batch(svk__pgqueue *q, const svk_ctx *ctx, const svk_buf *b, con
     int rc = svk__pgq_acquire(q, ctx, &c);
     if (rc != 0)
         return rc;
-    rc = svk_pg_exec(c, ctx, publish_sql, A_COUNT + 1, values, lengths, formats, NULL);
+    rc = svk__pg_exec_stmt(c, ctx, &publish_stmt, values, lengths, formats, SVK_PG_TEXT, NULL);
     if (rc != 0)
         svk__broker_fail(rc, "publish: %s: %s", svk_strerror(rc), svk_pg_conn_last_error(c));
     svk_pg_release(c);

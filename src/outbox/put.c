@@ -29,7 +29,7 @@
 enum { P_ID, P_TOPIC, P_KEY, P_PAYLOAD, P_HEADERS, P_COUNT };
 
 static const svk__pg_stmt put_stmt = {
-    1u << 0, "svk_outbox_put_v1", "svk_outbox_put",
+    SVK__PG_STMT_OUTBOX_PUT, "svk_outbox_put_v1", "svk_outbox_put",
     "INSERT INTO svk_outbox (id, topic, key, payload, seq, created_at, headers)"
     " VALUES ($1::uuid, $2::text, $3::text, $4::bytea,"
     " CASE WHEN EXISTS (SELECT 1 FROM svk_outbox_ordered_topics t WHERE t.topic = $2::text)"
@@ -40,7 +40,7 @@ static const svk__pg_stmt put_stmt = {
 
 /* svk_outbox_wake() (migration 3) written out, so no PL/pgSQL call per transaction. */
 static const svk__pg_stmt wake_stmt = {
-    1u << 1, "svk_outbox_wake_v1", "svk_outbox_put's wake-up",
+    SVK__PG_STMT_OUTBOX_WAKE, "svk_outbox_wake_v1", "svk_outbox_put's wake-up",
     "SELECT pg_notify(svk_outbox_channel(), '') FROM svk_outbox_wakeups"
     " WHERE until > clock_timestamp() HAVING bool_or(NOT awake) AND NOT bool_or(awake)",
     0,

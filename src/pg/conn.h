@@ -158,10 +158,20 @@ int svk__pg_absorb(svk__pg_waiter *w, PGresult *r, PGresult **keep, int rc);
 /* Keep c->tx_error in step with the server's transaction state after rc. */
 void svk__pg_track_transaction(svk_pg_conn *c, int rc);
 
+/* The library's prepared statements, one bit each (svk_pg_conn.prepared). */
+enum {
+    SVK__PG_STMT_OUTBOX_PUT = 1u << 0,
+    SVK__PG_STMT_OUTBOX_WAKE = 1u << 1,
+    SVK__PG_STMT_QUEUE_PUBLISH = 1u << 2,
+    SVK__PG_STMT_BEGIN = 1u << 3,
+    SVK__PG_STMT_RELAY_CLAIM = 1u << 4,
+    SVK__PG_STMT_RELAY_CLAIM_ORDERED = 1u << 5,
+};
+
 /*
  * One of the library's own statements, prepared once per connection under
- * name (bit: its flag in svk_pg_conn.prepared, one per statement). what
- * names it in errors ("svk_outbox_put").
+ * name (bit: its SVK__PG_STMT_* flag). what names it in errors
+ * ("svk_outbox_put").
  */
 typedef struct svk__pg_stmt {
     unsigned bit;
@@ -181,6 +191,25 @@ typedef struct svk__pg_stmt {
  */
 int svk__pg_defer(svk_pg_conn *c, const svk__pg_stmt *st, const char *const *values,
                   const int *lengths, const int *formats);
+
+/*
+ * Run st (prepared once per connection, in the same round trip the first
+ * time) and wait for its result, as svk__pg_run does for a statement text,
+ * statements sent ahead included.
+ */
+int svk__pg_exec_stmt(svk_pg_conn *c, const svk_ctx *ctx, const svk__pg_stmt *st,
+                      const char *const *values, const int *lengths, const int *formats,
+                      int result_format, PGresult **out);
+
+/*
+ * Begin a READ COMMITTED transaction on c (as svk_tx_begin_conn) without a
+ * round trip: the BEGIN is sent ahead and answered with the next
+ * statement. 0, or the errors of svk_tx_begin_conn and svk__pg_defer.
+ */
+int svk__tx_begin_ahead(svk_pg_conn *c, svk_tx **out);
+
+/* 0 when a statement may be sent on c now (connection sound, ctx live). */
+int svk__pg_preflight(svk_pg_conn *c, const svk_ctx *ctx);
 
 /* svk__pg_run for a connection with deferred statements (pipeline.c). */
 int svk__pg_run_pipelined(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns,

@@ -175,7 +175,7 @@ void svk__pg_track_transaction(svk_pg_conn *c, int rc)
     }
 }
 
-static int preflight(svk_pg_conn *c, const svk_ctx *ctx)
+int svk__pg_preflight(svk_pg_conn *c, const svk_ctx *ctx)
 {
     if (c->broken || c->fatal_seen || PQstatus(c->pg) != CONNECTION_OK) {
         c->broken = true;
@@ -192,7 +192,7 @@ int svk__pg_run(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns, const svk__p
                 PGresult **out)
 {
     svk__pg_conn_clear_error(c);
-    int rc = preflight(c, ctx);
+    int rc = svk__pg_preflight(c, ctx);
     if (rc != 0)
         return rc;
     if (c->pending > 0)

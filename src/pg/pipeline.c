@@ -116,8 +116,9 @@ static int collect_pipeline(collector *k, PGresult **keep)
 }
 
 /* Sync, read it all, and leave pipeline mode: the connection is plain again. */
+/* carrier: the last statement sent is the caller's (its result to *keep). */
 static int finish_pipeline(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns, bool carrier,
-                           PGresult **keep)
+                           int deferred, PGresult **keep)
 {
     int rc, answered = 0;
     if (PQpipelineSync(c->pg) != 1) {
@@ -126,7 +127,7 @@ static int finish_pipeline(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns, b
     } else {
         int64_t now = svk_clock_mono_ns();
         collector k = {{c, ctx, svk__pg_wait_deadline(c, ctx, cap_ns, now), now, 0},
-                       c->pending, 0, carrier};
+                       deferred, 0, carrier};
         rc = collect_pipeline(&k, keep);
         answered = k.seen;
     }
@@ -152,17 +153,10 @@ static int send_failed(svk_pg_conn *c)
                              "%s", PQerrorMessage(c->pg));
 }
 
-int svk__pg_defer(svk_pg_conn *c, const svk__pg_stmt *st, const char *const *values,
-                  const int *lengths, const int *formats)
+/* Prepare st if this connection has not, and send it: its result is owed. */
+static int send_stmt(svk_pg_conn *c, const svk__pg_stmt *st, const char *const *values,
+                     const int *lengths, const int *formats, int result_format)
 {
-    svk__pg_conn_clear_error(c);
-    if (c->broken || c->fatal_seen || PQstatus(c->pg) != CONNECTION_OK) {
-        c->broken = true;
-        return svk__pg_conn_fail(c, SVK_EUNAVAIL, "the connection is broken; release it");
-    }
-    if (c->tx_error != 0)
-        return svk__pg_conn_fail(c, SVK_ESTATE, "the transaction has failed: %s",
-                                 svk_strerror(c->tx_error));
     if (PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF && PQenterPipelineMode(c->pg) != 1)
         return send_failed(c);
     if ((c->prepared & st->bit) == 0) {
@@ -176,12 +170,46 @@ int svk__pg_defer(svk_pg_conn *c, const svk__pg_stmt *st, const char *const *val
         c->pending++;
     }
     if (PQsendQueryPrepared(c->pg, st->name, st->nparams, values, lengths, formats,
-                            SVK_PG_TEXT) != 1)
+                            result_format) != 1)
         return send_failed(c);
     c->pending++;
-    if (c->deferred_name[0] == '\0')
-        snprintf(c->deferred_name, sizeof c->deferred_name, "%s", st->what);
     return 0;
+}
+
+int svk__pg_defer(svk_pg_conn *c, const svk__pg_stmt *st, const char *const *values,
+                  const int *lengths, const int *formats)
+{
+    svk__pg_conn_clear_error(c);
+    if (c->broken || c->fatal_seen || PQstatus(c->pg) != CONNECTION_OK) {
+        c->broken = true;
+        return svk__pg_conn_fail(c, SVK_EUNAVAIL, "the connection is broken; release it");
+    }
+    if (c->tx_error != 0)
+        return svk__pg_conn_fail(c, SVK_ESTATE, "the transaction has failed: %s",
+                                 svk_strerror(c->tx_error));
+    int rc = send_stmt(c, st, values, lengths, formats, SVK_PG_TEXT);
+    if (rc == 0 && c->deferred_name[0] == '\0')
+        snprintf(c->deferred_name, sizeof c->deferred_name, "%s", st->what);
+    return rc;
+}
+
+int svk__pg_exec_stmt(svk_pg_conn *c, const svk_ctx *ctx, const svk__pg_stmt *st,
+                      const char *const *values, const int *lengths, const int *formats,
+                      int result_format, PGresult **out)
+{
+    svk__pg_conn_clear_error(c);
+    int rc = svk__pg_preflight(c, ctx);
+    if (rc != 0)
+        return rc;
+    PGresult *keep = NULL;
+    rc = send_stmt(c, st, values, lengths, formats, result_format);
+    if (rc == 0)
+        rc = finish_pipeline(c, ctx, 0, true, c->pending - 1, &keep);
+    if (rc != 0 || out == NULL)
+        PQclear(keep);
+    else
+        *out = keep;
+    return rc;
 }
 
 int svk__pg_run_pipelined(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns,
@@ -193,7 +221,7 @@ int svk__pg_run_pipelined(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns,
                           q->result_format) != 1)
         rc = send_failed(c);
     else
-        rc = finish_pipeline(c, ctx, cap_ns, true, &keep);
+        rc = finish_pipeline(c, ctx, cap_ns, true, c->pending, &keep);
     if (rc != 0 || out == NULL)
         PQclear(keep);
     else
@@ -206,5 +234,5 @@ int svk__pg_flush(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns)
     if (c->pending == 0)
         return 0;
     svk__pg_conn_clear_error(c);
-    return finish_pipeline(c, ctx, cap_ns, false, NULL);
+    return finish_pipeline(c, ctx, cap_ns, false, c->pending, NULL);
 }

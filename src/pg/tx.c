@@ -59,6 +59,26 @@ SVK_API int svk_tx_begin_conn(svk_pg_conn *conn, const svk_ctx *ctx, int flags, 
     return start(conn, ctx, begin, false, out);
 }
 
+static const svk__pg_stmt begin_rc_stmt = {
+    SVK__PG_STMT_BEGIN, "svk_begin_read_committed_v1", "BEGIN",
+    "BEGIN ISOLATION LEVEL READ COMMITTED", 0,
+};
+
+int svk__tx_begin_ahead(svk_pg_conn *c, svk_tx **out)
+{
+    *out = NULL;
+    if (c->tx.active || (c->pending == 0 && PQtransactionStatus(c->pg) != PQTRANS_IDLE))
+        return svk__pg_conn_fail(c, SVK_ESTATE, "the connection is in a transaction");
+    int rc = svk__pg_defer(c, &begin_rc_stmt, NULL, NULL, NULL);
+    if (rc != 0)
+        return rc;
+    c->tx = (struct svk_tx){c, true, false};
+    c->tx_error = 0;
+    c->once = 0;
+    *out = &c->tx;
+    return 0;
+}
+
 SVK_API int svk_tx_begin(svk_pg_pool *pool, const svk_ctx *ctx, int flags, svk_tx **out)
 {
     if (out != NULL)

@@ -35,13 +35,14 @@
  * its put, or given back by another relay's failed batch — waits for that
  * claim from the start: a second at most.
  */
+#include "pg/conn.h"
 #include "relay/relay_impl.h"
 
 #include <stdio.h>
 
 #define GRACE_MS 1000
 
-static const char claim_sql[] =
+static const char claim_sql[] = /* claim_stmt */
     "WITH cfg AS MATERIALIZED ("
     " SELECT set_config('idle_in_transaction_session_timeout', $2, true),"
     " set_config('synchronous_commit', 'off', true)),"
@@ -50,6 +51,11 @@ static const char claim_sql[] =
     " FOR UPDATE SKIP LOCKED))"
     " RETURNING id, topic, key, headers, payload, created_at)"
     " SELECT " SVK__RELAY_CLAIM_COLUMNS("d") " FROM d, cfg ORDER BY d.id";
+
+/* Prepared once per connection: the server plans the CTEs once. */
+static const svk__pg_stmt claim_stmt = {
+    SVK__PG_STMT_RELAY_CLAIM, "svk_relay_claim_v1", "relay claim", claim_sql, 3,
+};
 
 void svk__relay_idle_timeout(const svk_relay *r, char out[24])
 {
@@ -109,10 +115,11 @@ static int claim(svk_relay *r, int limit)
     svk__relay_idle_timeout(r, idle);
     const char *values[] = {n, idle, (const char *)claim_floor(r)->bytes};
     const int lengths[] = {0, 0, 16}, formats[] = {0, 0, SVK_PG_BINARY};
-    svk_pg_result *res = NULL;
+    PGresult *pg = NULL;
     svk__relay_count(&r->fig.claims, 1);
-    int rc = svk_pg_exec_format(r->conn, svk__relay_claim_ctx(r), claim_sql, 3, values, lengths,
-                                formats, SVK_PG_BINARY, &res);
+    int rc = svk__pg_exec_stmt(r->conn, svk__relay_claim_ctx(r), &claim_stmt, values, lengths,
+                               formats, SVK_PG_BINARY, &pg);
+    svk_pg_result *res = (svk_pg_result *)pg;
     if (rc != 0)
         return svk__relay_fail(r, rc, "claim: %s: %s", svk_errname(rc),
                                svk_pg_conn_last_error(r->conn)); /* the caller drops it if lost */
@@ -124,7 +131,7 @@ int svk__relay_claim_unordered(svk_relay *r, int limit, int *got)
 {
     *got = 0;
     svk_tx *tx = NULL;
-    int rc = svk_tx_begin_conn(r->conn, svk__relay_claim_ctx(r), SVK_TX_READ_COMMITTED, &tx);
+    int rc = svk__tx_begin_ahead(r->conn, &tx); /* answered with the claim */
     if (rc != 0) {
         svk__relay_fail(r, rc, "begin: %s: %s", svk_errname(rc), svk_pg_conn_last_error(r->conn));
         svk__relay_conn_failed(r, rc);

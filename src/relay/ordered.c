@@ -26,6 +26,7 @@
  * transaction stays inside its idle timeout however many partitions fail.
  */
 #include "broker/pg_array.h"
+#include "pg/conn.h"
 #include "relay/relay_impl.h"
 
 #include <stdio.h>
@@ -43,6 +44,12 @@ static const char claim_sql[] =
     " WHERE o.seq IS NOT NULL AND l.holder = $6 AND l.expires_at > now()"
     " ORDER BY o.seq LIMIT $1 FOR UPDATE OF o FOR SHARE OF l)"
     " SELECT " SVK__RELAY_CLAIM_COLUMNS("c") ", c.partition FROM c, cfg ORDER BY c.seq";
+
+/* Prepared once per connection: the server plans the join once. */
+static const svk__pg_stmt claim_stmt = {
+    SVK__PG_STMT_RELAY_CLAIM_ORDERED, "svk_relay_claim_ordered_v1", "relay ordered claim",
+    claim_sql, 6,
+};
 
 static const char delete_sql[] = "DELETE FROM svk_outbox WHERE id = ANY($1::uuid[])";
 
@@ -62,10 +69,11 @@ static int claim(svk_relay *r, const partitions *ps, int limit)
                             (const char *)r->scratch.data + ps->off[1], r->id};
     const int lengths[] = {0, 0, 0, (int)ps->size[0], (int)ps->size[1], 0};
     const int formats[] = {0, 0, 0, SVK_PG_BINARY, SVK_PG_BINARY, 0};
-    svk_pg_result *res = NULL;
+    PGresult *pg = NULL;
     svk__relay_count(&r->fig.claims, 1);
-    int rc = svk_pg_exec_format(r->conn, svk__relay_claim_ctx(r), claim_sql, 6, values,
-                                lengths, formats, SVK_PG_BINARY, &res);
+    int rc = svk__pg_exec_stmt(r->conn, svk__relay_claim_ctx(r), &claim_stmt, values, lengths,
+                               formats, SVK_PG_BINARY, &pg);
+    svk_pg_result *res = (svk_pg_result *)pg;
     if (rc != 0)
         return svk__relay_fail(r, rc, "ordered claim: %s: %s", svk_errname(rc),
                                svk_pg_conn_last_error(r->conn));
@@ -180,7 +188,7 @@ int svk__relay_claim_ordered(svk_relay *r, int limit, int *got)
     if (ps.count == 0)
         return 0; /* every partition held is backing off */
     svk_tx *tx = NULL;
-    rc = svk_tx_begin_conn(r->conn, svk__relay_claim_ctx(r), SVK_TX_READ_COMMITTED, &tx);
+    rc = svk__tx_begin_ahead(r->conn, &tx); /* answered with the claim */
     if (rc != 0) {
         svk__relay_fail(r, rc, "begin: %s: %s", svk_errname(rc), svk_pg_conn_last_error(r->conn));
         svk__relay_conn_failed(r, rc);
