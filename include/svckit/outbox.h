@@ -35,9 +35,9 @@
  *    max_prepared_statements). A topic declared ordered
  *    (svk_outbox_order_topics) gets a sequence number from the database,
  *    the order the relay keeps per key (svckit/relay.h).
- *  - Queues the channel-only NOTIFY that wakes the relays, sent ahead with
- *    the transaction's first put (no round trip of its own), but only while
- *    some relay waits for one and none is awake (svk_outbox_wakeups). Every committing
+ *  - Queues the channel-only NOTIFY that wakes the relays, in the same
+ *    statement (no round trip of its own), but only while some relay waits
+ *    for one and none is awake (svk_outbox_wakeups). Every committing
  *    transaction that notified takes one lock for the whole database and
  *    holds it through its WAL flush, so notifying commits run one at a
  *    time; while a relay is awake (it claims again as long as claims find

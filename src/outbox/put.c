@@ -14,11 +14,11 @@
  * changes and no JSON is built or escaped here; the id and the payload go
  * binary too.
  *
- * The wake-up (svk_outbox_wake(), migration 3: NOTIFY while some relay
- * sleeps and none is awake) goes ahead once per transaction, with its
- * first put: PostgreSQL folds a transaction's identical notifications into
- * one anyway. A ROLLBACK TO SAVEPOINT may have undone it, so the next put
- * after one sends it again.
+ * The same statement queues the wake-up: svk_outbox_wake() of migration 3
+ * written out (no PL/pgSQL call), a channel-only NOTIFY while some relay
+ * sleeps and none is awake. PostgreSQL folds a transaction's identical
+ * notifications into one, and each put queues it again, so a ROLLBACK TO
+ * SAVEPOINT that undid one is covered by the next put.
  */
 #include "broker/pg_array.h"
 #include "outbox/outbox_impl.h"
@@ -28,22 +28,17 @@
 
 enum { P_ID, P_TOPIC, P_KEY, P_PAYLOAD, P_HEADERS, P_COUNT };
 
+/* The INSERT, then the wake-up's condition over svk_outbox_wakeups. */
 static const svk__pg_stmt put_stmt = {
     SVK__PG_STMT_OUTBOX_PUT, "svk_outbox_put_v1", "svk_outbox_put",
-    "INSERT INTO svk_outbox (id, topic, key, payload, seq, created_at, headers)"
+    "WITH ins AS (INSERT INTO svk_outbox (id, topic, key, payload, seq, created_at, headers)"
     " VALUES ($1::uuid, $2::text, $3::text, $4::bytea,"
     " CASE WHEN EXISTS (SELECT 1 FROM svk_outbox_ordered_topics t WHERE t.topic = $2::text)"
     " THEN nextval('svk_outbox_seq') END,"
-    " clock_timestamp(), coalesce(jsonb_object($5::text[]), '{}'))",
-    P_COUNT,
-};
-
-/* svk_outbox_wake() (migration 3) written out, so no PL/pgSQL call per transaction. */
-static const svk__pg_stmt wake_stmt = {
-    SVK__PG_STMT_OUTBOX_WAKE, "svk_outbox_wake_v1", "svk_outbox_put's wake-up",
-    "SELECT pg_notify(svk_outbox_channel(), '') FROM svk_outbox_wakeups"
+    " clock_timestamp(), coalesce(jsonb_object($5::text[]), '{}')))"
+    " SELECT pg_notify(svk_outbox_channel(), '') FROM svk_outbox_wakeups"
     " WHERE until > clock_timestamp() HAVING bool_or(NOT awake) AND NOT bool_or(awake)",
-    0,
+    P_COUNT,
 };
 
 /* Headers that fit here are encoded on the stack; larger ones on the heap. */
@@ -131,11 +126,6 @@ static int insert(svk_tx *tx, const svk_outbox_event *e, const svk__outbox_trace
                                   SVK_PG_BINARY};
     rc = svk__pg_defer(tx->conn, &put_stmt, values, lengths, formats);
     free_headers(&h); /* libpq has copied it */
-    if (rc == 0 && (tx->conn->once & wake_stmt.bit) == 0) {
-        rc = svk__pg_defer(tx->conn, &wake_stmt, NULL, NULL, NULL);
-        if (rc == 0)
-            tx->conn->once |= wake_stmt.bit;
-    }
     return rc;
 }
 

@@ -82,7 +82,7 @@ int svk__pg_connect_start(svk_pg_conn *c, char *msg, size_t msg_size)
     c->connect_poll = PGRES_POLLING_WRITING; /* as libpq says to begin */
     c->connect_spent_ns = 0;
     c->pending = 0; /* a new server session: nothing owed, nothing prepared */
-    c->prepared = c->once = 0;
+    c->prepared = 0;
     c->npreparing = 0;
     c->deferred_name[0] = '\0';
     if (c->pg == NULL) {

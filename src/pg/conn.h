@@ -59,7 +59,6 @@ struct svk_pg_conn {
         unsigned bit; /* the statement it prepares */
     } preparing[SVK__PG_STMTS_MAX];
     int npreparing;
-    unsigned once;  /* svk__pg_stmt bits deferred once in this transaction */
     char deferred_name[48];
     struct svk_tx tx;
     char sqlstate[6];
@@ -161,7 +160,7 @@ void svk__pg_track_transaction(svk_pg_conn *c, int rc);
 /* The library's prepared statements, one bit each (svk_pg_conn.prepared). */
 enum {
     SVK__PG_STMT_OUTBOX_PUT = 1u << 0,
-    SVK__PG_STMT_OUTBOX_WAKE = 1u << 1,
+    /* 1u << 1: free */
     SVK__PG_STMT_QUEUE_PUBLISH = 1u << 2,
     SVK__PG_STMT_BEGIN = 1u << 3,
     SVK__PG_STMT_RELAY_CLAIM = 1u << 4,

@@ -40,7 +40,6 @@ static int start(svk_pg_conn *c, const svk_ctx *ctx, const char *begin, bool own
         return rc;
     c->tx = (struct svk_tx){c, true, owns};
     c->tx_error = 0;
-    c->once = 0;
     *out = &c->tx;
     return 0;
 }
@@ -74,7 +73,6 @@ int svk__tx_begin_ahead(svk_pg_conn *c, svk_tx **out)
         return rc;
     c->tx = (struct svk_tx){c, true, false};
     c->tx_error = 0;
-    c->once = 0;
     *out = &c->tx;
     return 0;
 }
@@ -102,7 +100,6 @@ static int finish(svk_tx *tx, int rc)
     bool owns = tx->owns_conn;
     tx->active = false;
     c->tx_error = 0;
-    c->once = 0;
     if (owns)
         svk_pg_release(c);
     return rc;
@@ -221,10 +218,7 @@ SVK_API int svk_tx_savepoint(svk_tx *tx, const svk_ctx *ctx, const char *name)
 
 SVK_API int svk_tx_rollback_to(svk_tx *tx, const svk_ctx *ctx, const char *name)
 {
-    int rc = savepoint_statement(tx, ctx, "ROLLBACK TO SAVEPOINT", name);
-    if (rc == 0)
-        tx->conn->once = 0; /* what they did may be undone: once more, if asked */
-    return rc;
+    return savepoint_statement(tx, ctx, "ROLLBACK TO SAVEPOINT", name);
 }
 
 SVK_API int svk_tx_release(svk_tx *tx, const svk_ctx *ctx, const char *name)
