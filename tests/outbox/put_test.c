@@ -510,6 +510,32 @@ Test(outbox_put, puts_sent_ahead_end_with_their_transaction)
     teardown(&e);
 }
 
+Test(outbox_put, a_deadline_on_the_carrier_cancels_the_whole_pipeline)
+{
+    env e;
+    setup(&e, "ob_cancel");
+    svk_pg_conn *c = NULL;
+    cr_assert_eq(svk_pg_acquire(e.pool, NULL, &c), 0);
+    svk_tx *tx = NULL;
+    cr_assert_eq(svk_tx_begin_conn(c, NULL, SVK_TX_READ_COMMITTED, &tx), 0);
+    cr_assert_eq(put(tx, NULL, "a.b", NULL), 0);
+    svk_ctx *ctx = pgt_ctx(200 * PGT_MS);
+    int64_t t0 = svk_clock_mono_ns();
+    /* The put rides with a statement that outlives its deadline. */
+    cr_expect_eq(svk_tx_exec(tx, ctx, "SELECT pg_sleep(5)", 0, NULL, NULL, NULL, NULL),
+                 SVK_ETIMEDOUT, "%s", svk_pg_conn_last_error(c));
+    cr_expect_lt(svk_clock_mono_ns() - t0, 2 * PGT_SEC, "cancelled on the server, not waited out");
+    svk_ctx_free(ctx);
+    cr_expect_eq(svk_tx_error(tx), SVK_ETIMEDOUT);
+    cr_expect_eq(svk_tx_commit(tx, NULL), SVK_ETIMEDOUT, "the failed transaction rolls back");
+    /* The connection is clean and out of pipeline mode: the next one works. */
+    cr_expect_eq(PQpipelineStatus(svk_pg_conn_native(c)), PQ_PIPELINE_OFF);
+    cr_assert_eq(put_and_commit(c), 0, "%s", svk_pg_conn_last_error(c));
+    svk_pg_release(c);
+    cr_expect_eq(count(&e, "SELECT count(*) FROM svk_outbox"), 1, "only the second put");
+    teardown(&e);
+}
+
 Test(outbox_put, status_counts_the_backlog)
 {
     env e;
