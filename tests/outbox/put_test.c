@@ -432,11 +432,25 @@ Test(outbox_put, unmigrated_database_is_a_database_error)
     svk_pg_pool_free(p);
 }
 
-/* Commit one put on c, in a transaction of its own. */
-static int put_and_commit(svk_pg_conn *c)
+/* A pool connection of e's, and a transaction begun on a held connection. */
+static svk_pg_conn *acquire(env *e)
+{
+    svk_pg_conn *c = NULL;
+    cr_assert_eq(svk_pg_acquire(e->pool, NULL, &c), 0);
+    return c;
+}
+
+static svk_tx *begin_on(svk_pg_conn *c)
 {
     svk_tx *tx = NULL;
     cr_assert_eq(svk_tx_begin_conn(c, NULL, SVK_TX_READ_COMMITTED, &tx), 0);
+    return tx;
+}
+
+/* Commit one put on c, in a transaction of its own. */
+static int put_and_commit(svk_pg_conn *c)
+{
+    svk_tx *tx = begin_on(c);
     int rc = put(tx, NULL, "a.b", NULL);
     return rc != 0 ? rc : svk_tx_commit(tx, NULL);
 }
@@ -445,8 +459,7 @@ Test(outbox_put, lost_prepared_statements_are_prepared_again)
 {
     env e;
     setup(&e, "ob_dealloc");
-    svk_pg_conn *c = NULL;
-    cr_assert_eq(svk_pg_acquire(e.pool, NULL, &c), 0);
+    svk_pg_conn *c = acquire(&e);
     cr_assert_eq(put_and_commit(c), 0, "%s", svk_pg_conn_last_error(c));
     cr_assert_eq(put_and_commit(c), 0, "%s", svk_pg_conn_last_error(c));
     /* What DISCARD ALL, or a pooler handing over another server session, does. */
@@ -482,17 +495,15 @@ Test(outbox_put, puts_sent_ahead_end_with_their_transaction)
 {
     env e;
     setup(&e, "ob_ahead");
-    svk_pg_conn *c = NULL;
-    cr_assert_eq(svk_pg_acquire(e.pool, NULL, &c), 0);
-    svk_tx *tx = NULL;
+    svk_pg_conn *c = acquire(&e);
     /* Rolled back with answers still owed: they are read, then undone. */
-    cr_assert_eq(svk_tx_begin_conn(c, NULL, SVK_TX_READ_COMMITTED, &tx), 0);
+    svk_tx *tx = begin_on(c);
     for (int i = 0; i < 3; i++)
         cr_assert_eq(put(tx, NULL, "a.b", NULL), 0);
     cr_expect_eq(svk_tx_rollback(tx), 0);
     cr_expect_eq(PQtransactionStatus(svk_pg_conn_native(c)), PQTRANS_IDLE);
     /* The native connection is handed over with everything answered. */
-    cr_assert_eq(svk_tx_begin_conn(c, NULL, SVK_TX_READ_COMMITTED, &tx), 0);
+    tx = begin_on(c);
     cr_assert_eq(put(tx, NULL, "a.b", NULL), 0);
     PGconn *pg = svk_pg_conn_native(c);
     cr_expect_eq(PQpipelineStatus(pg), PQ_PIPELINE_OFF);
@@ -501,7 +512,7 @@ Test(outbox_put, puts_sent_ahead_end_with_their_transaction)
     /* A ctx already cancelled: nothing is sent. */
     svk_ctx *gone = pgt_ctx(10 * PGT_SEC);
     svk_ctx_cancel(gone);
-    cr_assert_eq(svk_tx_begin_conn(c, NULL, SVK_TX_READ_COMMITTED, &tx), 0);
+    tx = begin_on(c);
     cr_expect_eq(put(tx, gone, "a.b", NULL), SVK_ECANCELED);
     cr_assert_eq(svk_tx_commit(tx, NULL), 0, "a put refused before sending leaves it healthy");
     svk_ctx_free(gone);
@@ -514,10 +525,8 @@ Test(outbox_put, a_deadline_on_the_carrier_cancels_the_whole_pipeline)
 {
     env e;
     setup(&e, "ob_cancel");
-    svk_pg_conn *c = NULL;
-    cr_assert_eq(svk_pg_acquire(e.pool, NULL, &c), 0);
-    svk_tx *tx = NULL;
-    cr_assert_eq(svk_tx_begin_conn(c, NULL, SVK_TX_READ_COMMITTED, &tx), 0);
+    svk_pg_conn *c = acquire(&e);
+    svk_tx *tx = begin_on(c);
     cr_assert_eq(put(tx, NULL, "a.b", NULL), 0);
     svk_ctx *ctx = pgt_ctx(200 * PGT_MS);
     int64_t t0 = svk_clock_mono_ns();
