@@ -22,15 +22,23 @@
 #include "pg/conn.h"
 #include "pg/pool.h"
 
+#include <limits.h>
 #include <string.h>
 
-/* What each result of the pipeline is: a deferred one, or the carrier. */
+/*
+ * What each result of the pipeline is, by its query's index: sent ahead
+ * earlier (its errors named as such), or the caller's own statement (from
+ * own_from on: its Prepare, if sent with it, and the statement, whose
+ * result, at keep_at, is kept).
+ */
 typedef struct collector {
     svk__pg_waiter w;
-    int deferred; /* results before the carrier's */
-    int seen;     /* queries whose results ended (a NULL from PQgetResult) */
-    bool carrier; /* a carrier statement follows the deferred ones */
+    int own_from;
+    int keep_at;
+    int seen; /* queries whose results ended (a NULL from PQgetResult) */
 } collector;
+
+#define NO_CARRIER INT_MAX
 
 /*
  * Result index of the pipeline came back with status st: if it answers a
@@ -72,7 +80,7 @@ static void name_deferred_error(svk_pg_conn *c)
 static int take(collector *k, PGresult *r, PGresult **keep, int rc)
 {
     ExecStatusType st = PQresultStatus(r);
-    bool mine = k->carrier && k->seen >= k->deferred;
+    bool mine = k->seen >= k->own_from;
     note_prepare(k->w.c, k->seen, st);
     if (st == PGRES_PIPELINE_ABORTED) {
         PQclear(r);
@@ -81,7 +89,7 @@ static int take(collector *k, PGresult *r, PGresult **keep, int rc)
                        : svk__pg_conn_fail(k->w.c, SVK_ESTATE, "the pipeline was aborted");
     }
     int before = rc;
-    rc = svk__pg_absorb(&k->w, r, mine ? keep : NULL, rc);
+    rc = svk__pg_absorb(&k->w, r, k->seen == k->keep_at ? keep : NULL, rc);
     if (before == 0 && rc != 0 && !mine)
         name_deferred_error(k->w.c);
     return rc;
@@ -116,9 +124,12 @@ static int collect_pipeline(collector *k, PGresult **keep)
 }
 
 /* Sync, read it all, and leave pipeline mode: the connection is plain again. */
-/* carrier: the last statement sent is the caller's (its result to *keep). */
-static int finish_pipeline(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns, bool carrier,
-                           int deferred, PGresult **keep)
+/*
+ * The caller's own statement is queries own_from.. of the pipeline, its
+ * result the one at keep_at (NO_CARRIER for both when it has none).
+ */
+static int finish_pipeline(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns, int own_from,
+                           int keep_at, PGresult **keep)
 {
     int rc, answered = 0;
     if (PQpipelineSync(c->pg) != 1) {
@@ -127,7 +138,7 @@ static int finish_pipeline(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns, b
     } else {
         int64_t now = svk_clock_mono_ns();
         collector k = {{c, ctx, svk__pg_wait_deadline(c, ctx, cap_ns, now), now, 0},
-                       deferred, 0, carrier};
+                       own_from, keep_at, 0};
         rc = collect_pipeline(&k, keep);
         answered = k.seen;
     }
@@ -202,9 +213,10 @@ int svk__pg_exec_stmt(svk_pg_conn *c, const svk_ctx *ctx, const svk__pg_stmt *st
     if (rc != 0)
         return rc;
     PGresult *keep = NULL;
+    int first = c->pending; /* its Prepare, if it needs one, then itself */
     rc = send_stmt(c, st, values, lengths, formats, result_format);
     if (rc == 0)
-        rc = finish_pipeline(c, ctx, 0, true, c->pending - 1, &keep);
+        rc = finish_pipeline(c, ctx, 0, first, c->pending - 1, &keep);
     if (rc != 0 || out == NULL)
         PQclear(keep);
     else
@@ -221,7 +233,7 @@ int svk__pg_run_pipelined(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns,
                           q->result_format) != 1)
         rc = send_failed(c);
     else
-        rc = finish_pipeline(c, ctx, cap_ns, true, c->pending, &keep);
+        rc = finish_pipeline(c, ctx, cap_ns, c->pending, c->pending, &keep);
     if (rc != 0 || out == NULL)
         PQclear(keep);
     else
@@ -234,5 +246,5 @@ int svk__pg_flush(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns)
     if (c->pending == 0)
         return 0;
     svk__pg_conn_clear_error(c);
-    return finish_pipeline(c, ctx, cap_ns, false, c->pending, NULL);
+    return finish_pipeline(c, ctx, cap_ns, NO_CARRIER, NO_CARRIER, NULL);
 }

@@ -470,3 +470,29 @@ Test(pgqueue, broker_vacuums_its_table_every_n_settles)
     cr_expect_str_eq(v, "1/0", "one VACUUM by the broker, none by autovacuum: %s", v);
     teardown(&e);
 }
+
+Test(pgqueue, unmigrated_database_is_a_database_error_then_publishes_once_migrated)
+{
+    env e;
+    pgt_fresh_schema("pq_nomig", e.schema, e.dsn, sizeof e.dsn);
+    e.pool = pgt_pool(e.dsn, 2);
+    open_broker(&e, 0, 0);
+    svk_message m = SVK_MESSAGE_INIT;
+    svk_uuid_v7(&m.id);
+    m.topic = "orders.placed";
+    m.payload = "p";
+    m.payload_len = 1;
+    /* Its statement is prepared in the same round trip: the Prepare fails. */
+    cr_expect_eq(svk_broker_publish(e.broker, NULL, &m, 1), SVK_EDB);
+    const char *why = svk_broker_last_error(NULL);
+    cr_expect(strstr(why, "svk_queue") != NULL && strstr(why, "sent ahead") == NULL,
+              "the publish's own error, named as such: %s", why);
+    svk_error err;
+    cr_assert_eq(svk_pg_migrate(e.pool, NULL, NULL, &err), 0, "%s", err.message);
+    svk_subscription_free(subscribe(&e, "billing", (const char *const[]){"orders.placed"}, 1));
+    cr_expect_eq(svk_broker_publish(e.broker, NULL, &m, 1), 0,
+                 "not prepared after the failure: prepared now: %s",
+                 svk_broker_last_error(NULL));
+    cr_expect_eq(queue_rows(&e), 1);
+    teardown(&e);
+}
