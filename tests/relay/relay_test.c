@@ -209,15 +209,21 @@ Test(relay, dead_broker_outbox_grows_not_ready_no_tight_loop)
     cr_expect_eq(s.published, 0);
     cr_expect_eq(s.breaker_open, 1);
     uint64_t claims = s.claims - s0.claims;
-    /* 3 s of backoff capped at 400 ms (200..400 ms with jitter): 7..15 rounds. */
-    cr_expect(claims >= 5 && claims <= 20, "%llu claims in 3 s", (unsigned long long)claims);
+    /* 3 s of backoff capped at 400 ms (200..400 ms with jitter): 7..15 rounds;
+     * fewer only on a machine that gave the relay few turns. */
+    cr_expect(claims <= 20, "%llu claims in 3 s", (unsigned long long)claims);
     cr_expect_geq(s.publish_errors, claims);
     cr_expect_eq(s.last_error, SVK_EUNAVAIL);
     char detail[256];
     cr_expect_eq(svk_relay_last_error(r, detail, sizeof detail), SVK_EUNAVAIL);
     cr_expect(strstr(detail, "publish") != NULL, "%s", detail);
     long calls = atomic_load(&e.shared->publishes) - calls0;
-    cr_expect(calls >= 5 && calls <= 20, "the broker saw %ld publishes in 3 s", calls);
+    cr_expect(calls <= 20, "the broker saw %ld publishes in 3 s", calls);
+    /* And it keeps trying: at least 5 rounds, given up to 10 s more. */
+    int64_t until = svk_clock_mono_ns() + 10 * SEC;
+    while (atomic_load(&e.shared->publishes) - calls0 < 5 && svk_clock_mono_ns() < until)
+        usleep(50000);
+    cr_expect_geq(atomic_load(&e.shared->publishes) - calls0, 5, "retries while it is down");
     cr_expect_geq(s.outbox_depth, 100);
 
     atomic_store(&e.shared->down, 0);
