@@ -190,6 +190,9 @@ typedef struct svk_outbox_status {
     int partitions;         /* lease rows (the relays' partition count; 0: none) */
     int partitions_held;    /* of those: held by a relay, lease not expired */
     int relays;             /* relays with ordered topics alive (membership rows) */
+    int64_t dead_letters;   /* events relays set aside (svk_dead_letters rows of group
+                               SVK_RELAY_DEAD_LETTER_GROUP, svckit/relay.h) not yet
+                               replayed */
 } svk_outbox_status;
 
 #define SVK_OUTBOX_STATUS_INIT {.size = sizeof(svk_outbox_status)}

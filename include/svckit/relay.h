@@ -49,6 +49,17 @@
  *    not ready (svk_relay_ready) until a round succeeds. After
  *    breaker_threshold failures in a row its breaker opens: it probes with
  *    one event per claim instead of a full batch until one succeeds.
+ *  - Refused for good. A broker that refuses an unordered batch with
+ *    SVK_ETOOBIG or SVK_EINVAL (it can never carry it, as opposed to
+ *    "not now") is not a failure to back off from: the relay halves its
+ *    claims at once and tries again (doubling back after each success),
+ *    so a batch too big in bytes goes out in smaller ones. An event the
+ *    broker refuses on its own is moved, in the claim's transaction, to
+ *    svk_dead_letters (group SVK_RELAY_DEAD_LETTER_GROUP, the reason, the
+ *    event whole) and counted in dead_lettered, with an error logged:
+ *    one poison event never holds up the outbox behind it. Ordered topics
+ *    are not skipped: there a refused event holds back its partition, as
+ *    any failing publish does.
  *  - Per-key order. Events of the topics declared ordered
  *    (svk_outbox_order_topics; a relay's ordered_topics option declares
  *    them too, once it has started) are relayed in the order the database
@@ -151,7 +162,14 @@ typedef struct svk_relay_stats {
     int64_t latency_p90_ns;
     int64_t latency_p99_ns;
     int64_t latency_max_ns;
+    uint64_t dead_lettered; /* unordered events the broker refused for good,
+                               moved to svk_dead_letters (group
+                               SVK_RELAY_DEAD_LETTER_GROUP); since 0.1.0 */
 } svk_relay_stats;
+
+/* svk_dead_letters.group_name of the events a relay sets aside: not a
+ * valid consumer group name, so it cannot clash with one. */
+#define SVK_RELAY_DEAD_LETTER_GROUP "svk.relay"
 
 #define SVK_RELAY_STATS_INIT {.size = sizeof(svk_relay_stats)}
 

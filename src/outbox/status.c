@@ -6,6 +6,7 @@
  */
 #include "core/error_detail.h"
 #include "svckit/outbox.h"
+#include "svckit/relay.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,9 @@ static const char status_sql[] =
     " (SELECT count(*) FROM svk_outbox_ordered_topics),"
     " (SELECT count(*) FROM svk_outbox_leases),"
     " (SELECT count(*) FROM svk_outbox_leases WHERE holder IS NOT NULL AND expires_at > now()),"
-    " (SELECT count(*) FROM svk_outbox_relays WHERE expires_at > now())";
+    " (SELECT count(*) FROM svk_outbox_relays WHERE expires_at > now()),"
+    " (SELECT count(*) FROM svk_dead_letters WHERE group_name = '" SVK_RELAY_DEAD_LETTER_GROUP
+    "' AND replayed_at IS NULL)";
 
 static void fill(const svk_pg_result *res, svk_outbox_status *s)
 {
@@ -31,6 +34,7 @@ static void fill(const svk_pg_result *res, svk_outbox_status *s)
     s->partitions = atoi(svk_pg_result_value(res, 0, 4));
     s->partitions_held = atoi(svk_pg_result_value(res, 0, 5));
     s->relays = atoi(svk_pg_result_value(res, 0, 6));
+    s->dead_letters = strtoll(svk_pg_result_value(res, 0, 7), NULL, 10);
 }
 
 SVK_API int svk_outbox_status_read(svk_pg_pool *pool, const svk_ctx *ctx,

@@ -35,10 +35,12 @@
  * its put, or given back by another relay's failed batch — waits for that
  * claim from the start: a second at most.
  */
+#include "broker/pg_array.h"
 #include "pg/conn.h"
 #include "relay/relay_impl.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define GRACE_MS 1000
 
@@ -127,9 +129,101 @@ static int claim(svk_relay *r, int limit)
     return rc == 0 ? 0 : svk__relay_fail(r, rc, "claim: unexpected result shape");
 }
 
+static const char dead_letter_sql[] =
+    "INSERT INTO svk_dead_letters (message_id, group_name, topic, key, headers, payload,"
+    " reason, attempts, first_failed_at)"
+    " VALUES ($1::uuid, $2::text, $3::text, $4::text, coalesce(jsonb_object($5::text[]), '{}'),"
+    " $6::bytea, $7::text, 1, now())";
+
+/* "Never", as opposed to "not now": the broker cannot carry this batch. */
+static bool refused_for_good(int rc)
+{
+    return rc == SVK_ETOOBIG || rc == SVK_EINVAL;
+}
+
+/* m's headers as a binary text[] (name, value, ...) in r->scratch. */
+static int encode_headers(svk_relay *r, const svk_message *m)
+{
+    svk_buf *b = &r->scratch;
+    b->len = 0;
+    size_t data = 0;
+    for (size_t i = 0; i < m->header_count; i++)
+        data += strlen(m->headers[i].name) + strlen(m->headers[i].value);
+    int rc = svk_buf_reserve(b, svk__pg_array_size(2 * m->header_count, data));
+    if (rc == 0)
+        rc = svk__pg_array_begin(b, SVK__PG_OID_TEXT, 2 * m->header_count);
+    for (size_t i = 0; i < m->header_count && rc == 0; i++) {
+        rc = svk__pg_array_add(b, m->headers[i].name, strlen(m->headers[i].name));
+        if (rc == 0)
+            rc = svk__pg_array_add(b, m->headers[i].value, strlen(m->headers[i].value));
+    }
+    return rc;
+}
+
+/* Move the batch's one event to svk_dead_letters inside tx, and commit. */
+static int dead_letter(svk_relay *r, svk_tx *tx, int refusal)
+{
+    const svk_message *m = &r->batch.msgs[0];
+    char reason[SVK__RELAY_ERROR_MAX + 64], detail[SVK__RELAY_ERROR_MAX];
+    svk_relay_last_error(r, detail, sizeof detail);
+    snprintf(reason, sizeof reason, "the broker refused it for good (%s): %s",
+             svk_errname(refusal), detail);
+    int rc = encode_headers(r, m);
+    if (rc != 0) {
+        svk_tx_rollback(tx);
+        return svk__relay_fail(r, rc, "dead letter: out of memory");
+    }
+    const char *values[] = {(const char *)m->id.bytes, SVK_RELAY_DEAD_LETTER_GROUP, m->topic,
+                            m->key, m->header_count ? (const char *)r->scratch.data : NULL,
+                            m->payload != NULL ? m->payload : "", reason};
+    const int lengths[] = {16, 0, 0, 0, (int)r->scratch.len, (int)m->payload_len, 0};
+    const int formats[] = {SVK_PG_BINARY, 0, 0, 0, SVK_PG_BINARY, SVK_PG_BINARY, 0};
+    rc = svk_tx_exec(tx, svk__relay_claim_ctx(r), dead_letter_sql, 7, values, lengths, formats,
+                     NULL);
+    if (rc == 0)
+        rc = svk_tx_commit(tx, svk__relay_claim_ctx(r));
+    else
+        svk_tx_rollback(tx);
+    if (rc != 0)
+        return svk__relay_fail(r, rc, "dead letter: %s: %s", svk_errname(rc),
+                               svk_pg_conn_last_error(r->conn));
+    svk__relay_count(&r->fig.dead_lettered, 1);
+    char id[SVK_UUID_STRLEN + 1];
+    svk_uuid_format(&m->id, id);
+    svk_log_error(r->log, "outbox relay: event moved to svk_dead_letters", SVK_STR("relay", r->id),
+                  SVK_STR("id", id), SVK_STR("topic", m->topic), SVK_STR("reason", reason));
+    return 0;
+}
+
+/*
+ * The broker refused the batch for good. Several events: give them back
+ * and claim half as many at once. One: it is the poison; set it aside.
+ * *got is what counts as claimed for the loop.
+ */
+static int set_aside(svk_relay *r, svk_tx *tx, int refusal, int *got)
+{
+    int n = r->batch.n;
+    if (n > 1) {
+        svk_tx_rollback(tx);
+        r->claim_limit = n / 2;
+        r->again = true;
+        return 0;
+    }
+    int rc = dead_letter(r, tx, refusal);
+    if (rc != 0) {
+        svk__relay_conn_failed(r, rc);
+        return rc;
+    }
+    raise_floor(r);
+    *got = 1;
+    return 0;
+}
+
 int svk__relay_claim_unordered(svk_relay *r, int limit, int *got)
 {
     *got = 0;
+    if (r->claim_limit < limit)
+        limit = r->claim_limit;
     svk_tx *tx = NULL;
     int rc = svk__tx_begin_ahead(r->conn, &tx); /* answered with the claim */
     if (rc != 0) {
@@ -144,11 +238,18 @@ int svk__relay_claim_unordered(svk_relay *r, int limit, int *got)
         svk__relay_conn_failed(r, rc);
     } else if (n > 0 && (rc = svk__relay_publish(r, svk__relay_publish_ctx(r), r->batch.msgs,
                                                  r->batch.age_ns, n)) != 0) {
-        svk_tx_rollback(tx); /* the broker's failure, not the connection's */
-        svk__relay_conn_failed(r, 0);
+        if (refused_for_good(rc)) {
+            rc = set_aside(r, tx, rc, got);
+        } else {
+            svk_tx_rollback(tx); /* the broker's failure, not the connection's */
+            svk__relay_conn_failed(r, 0);
+        }
     } else if ((rc = svk__relay_commit(r, tx, n)) == 0) {
         raise_floor(r); /* only now: a batch rolled back must stay above it */
         *got = n;
+        if (n > 0 && r->claim_limit < r->cfg.batch_size) /* back up after a split */
+            r->claim_limit = r->claim_limit > r->cfg.batch_size / 2 ? r->cfg.batch_size
+                                                                     : 2 * r->claim_limit;
     }
     svk__relay_batch_clear(&r->batch);
     return rc;

@@ -143,11 +143,12 @@ static int relay_round(svk_relay *r)
         svk__relay_conn_failed(r, rc);
     int limit = atomic_load(&r->fig.breaker_open) ? 1 : r->cfg.batch_size;
     int ordered = 0, unordered = 0;
+    r->again = false;
     if (rc == 0 && r->leases.held > 0)
         rc = svk__relay_claim_ordered(r, limit, &ordered);
     if (rc == 0)
         rc = svk__relay_claim_unordered(r, limit, &unordered);
-    r->more = rc == 0 && ordered + unordered > 0;
+    r->more = rc == 0 && (ordered + unordered > 0 || r->again);
     if (r->more)
         r->idle_step = 0;
     /* Failing rounds too: a growing outbox is what the figures are for. */

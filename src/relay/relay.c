@@ -63,6 +63,7 @@ static int init_parts(svk_relay *r, const svk_relay_options *o, svk_error *err)
     int rc = svk__relay_config_read(&r->cfg, o, err);
     if (rc == 0)
         rc = svk__relay_make_id(r, o->name, err);
+    r->claim_limit = r->cfg.batch_size;
     if (rc == 0 && (svk__relay_batch_init(&r->batch, r->cfg.batch_size) != 0 ||
                     svk__relay_leases_init(&r->leases, r->cfg.partitions) != 0))
         rc = svk__error_set(err, SVK_ENOMEM, "out of memory");

@@ -97,7 +97,7 @@ typedef struct svk__relay_figures {
     atomic_llong outbox_depth;
     atomic_llong oldest_age_ns;
     atomic_ullong claims, batches, published, errors, publish_errors, duplicates;
-    atomic_ullong lease_takeovers;
+    atomic_ullong lease_takeovers, dead_lettered;
     atomic_llong latency_max_ns;
     atomic_ullong latency[SVK__RELAY_LAT_BUCKETS];
 } svk__relay_figures;
@@ -116,6 +116,9 @@ struct svk_relay {
     char channel[SVK__RELAY_CHANNEL_MAX];
     bool set_up;         /* channel known, topics and lease rows registered */
     bool more;           /* the last claims found events: claim again at once */
+    bool again;          /* a refused batch was split: claim again at once */
+    int claim_limit;     /* unordered claims: halved when the broker refuses a
+                            batch for good, doubled back per success */
     int idle_step;       /* idle waits since the last events: 2 ms, 8, 32, 128, poll */
     int mark;            /* our row in svk_outbox_wakeups: 0 none, 1 asleep, 2 awake */
     int64_t mark_renew_ns; /* monotonic: renew the row from then on */

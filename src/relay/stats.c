@@ -100,6 +100,7 @@ static void fill(const svk_relay *r, svk_relay_stats *s)
     s->publish_errors = atomic_load(&f->publish_errors);
     s->duplicates = atomic_load(&f->duplicates);
     s->lease_takeovers = atomic_load(&f->lease_takeovers);
+    s->dead_lettered = atomic_load(&f->dead_lettered);
     latency_figures(r, s);
 }
 

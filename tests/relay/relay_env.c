@@ -57,6 +57,7 @@ void rt_setup(rt_env *e, const char *tag, int max_conns, long capacity)
         die("mmap");
     e->shared->capacity = capacity;
     atomic_store(&e->shared->fail_key, -1);
+    atomic_store(&e->shared->refuse_index, -1);
 }
 
 void rt_teardown(rt_env *e)
@@ -82,6 +83,18 @@ static bool holds_key(const svk_message *msgs, size_t n, int key)
     snprintf(want, sizeof want, "k%d", key);
     for (size_t i = 0; i < n; i++)
         if (msgs[i].key != NULL && strcmp(msgs[i].key, want) == 0)
+            return true;
+    return false;
+}
+
+/* Whether an unkeyed event (payload: its index) of the batch is event idx. */
+static bool holds_index(const svk_message *msgs, size_t n, long idx)
+{
+    char want[32];
+    int len = snprintf(want, sizeof want, "%ld", idx);
+    for (size_t i = 0; i < n; i++)
+        if (msgs[i].key == NULL && msgs[i].payload_len == (size_t)len &&
+            memcmp(msgs[i].payload, want, (size_t)len) == 0)
             return true;
     return false;
 }
@@ -132,6 +145,13 @@ static int rec_publish(svk_broker *b, const svk_ctx *ctx, const svk_message *msg
     int key = atomic_load(&r->shared->fail_key);
     if (atomic_load(&r->shared->down) || (key >= 0 && holds_key(msgs, n, key)))
         return svk__broker_fail(SVK_EUNAVAIL, "the test broker is down");
+    int over = atomic_load(&r->shared->refuse_over);
+    if (over > 0 && n > (size_t)over)
+        return svk__broker_fail(SVK_ETOOBIG, "the test broker carries at most %d", over);
+    long poison = atomic_load(&r->shared->refuse_index);
+    if (poison >= 0 && holds_index(msgs, n, poison))
+        return svk__broker_fail(SVK_ETOOBIG, "event %ld is too big for the test broker",
+                                poison);
     int rc = svk_broker_publish(r->inner, ctx, msgs, n);
     if (rc != 0)
         return svk__broker_fail(rc, "pgqueue: %s", svk_broker_last_error(r->inner));

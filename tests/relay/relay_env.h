@@ -33,6 +33,9 @@
 typedef struct rt_shared {
     atomic_int down;          /* 1: every publish fails with SVK_EUNAVAIL */
     atomic_int fail_key;      /* >= 0: a batch holding key "k<n>" fails */
+    atomic_long refuse_index; /* >= 0: a batch holding event <n> is refused
+                                 for good (SVK_ETOOBIG) */
+    atomic_int refuse_over;   /* > 0: batches of more events are refused for good */
     atomic_int block_before;  /* 1: hang before forwarding (set blocked first) */
     atomic_int block_after;   /* 1: after forwarding, signal and hang forever */
     atomic_int blocked;       /* set by a publish that hangs */

@@ -285,3 +285,45 @@ Test(relay, new_fails_each_allocation_cleanly)
     cr_expect_gt(n, 5, "svk_relay_new allocates %ld times", n);
     rt_teardown(&e);
 }
+
+Test(relay, refused_batches_are_split_and_a_poison_event_set_aside)
+{
+    enum { N = 300, POISON = 123, CARRIES = 40 };
+    rt_env e;
+    rt_setup(&e, "rl_poison", 6, N);
+    e.broker = rt_recorder(&e, NULL);
+    atomic_store(&e.shared->refuse_over, CARRIES);
+    atomic_store(&e.shared->refuse_index, POISON);
+    rt_put(&e, "orders.placed", 0, N, 0, 100);
+    svk_relay_options o = rt_relay_options(&e, e.broker);
+    o.batch_size = 100;
+    svk_relay *r = rt_relay(&o);
+    cr_assert(rt_wait_empty(&e, 20 * SEC), "%lld left", rt_depth(&e));
+    long missing, dup, total;
+    rt_tally(&e, N, &missing, &dup, &total);
+    cr_expect_eq(missing, 1, "only the poison event is not delivered");
+    cr_expect_eq(atomic_load(&e.shared->counts[POISON]), 0);
+    cr_expect_eq(dup, 0);
+    cr_expect_eq(rt_published(&r, 1, N - 1, 5 * SEC), N - 1);
+    svk_relay_stats s = rt_stats(r);
+    cr_expect_eq(s.dead_lettered, 1);
+    cr_expect_geq(s.batches, (N - 1) / CARRIES, "split to what the broker carries");
+    cr_expect_eq(s.ready, 1, "refusals are not an outage");
+    cr_expect_eq(s.breaker_open, 0);
+    cr_expect_eq(s.duplicates, 0);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM svk_dead_letters WHERE group_name = '%s'"
+             " AND topic = 'orders.placed' AND payload = '%d'::bytea AND attempts = 1"
+             " AND reason LIKE '%%ETOOBIG%%too big for the test broker%%'",
+             SVK_RELAY_DEAD_LETTER_GROUP, POISON);
+    cr_expect_eq(rt_value(&e, sql), 1, "the poison event, whole, with the reason");
+    cr_expect_eq(rt_value(&e, "SELECT count(*) FROM svk_dead_letters"), 1);
+    svk_outbox_status st = SVK_OUTBOX_STATUS_INIT;
+    svk_error err;
+    cr_assert_eq(svk_outbox_status_read(e.pool, NULL, &st, &err), 0, "%s", err.message);
+    cr_expect_eq(st.dead_letters, 1, "svkctl outbox status shows it");
+    cr_expect_eq(st.depth, 0);
+    svk_relay_free(r);
+    rt_teardown(&e);
+}

@@ -66,6 +66,7 @@ Test(relay_svkctl, status_shows_backlog_and_leases)
     cr_expect(strstr(out, "outbox 8 events waiting, oldest ") != NULL, "%s", out);
     cr_expect(strstr(out, "ordered: 1 topics, 3 events waiting; 4 partitions, 4 held,"
                           " 1 relays") != NULL, "%s", out);
+    cr_expect(strstr(out, "dead letters: 0 events") != NULL, "%s", out);
     cr_expect(strstr(out, "partition  holder") != NULL, "%s", out);
     cr_expect(strstr(out, "ctl-test:") != NULL, "the holder is named: %s", out);
     cr_expect(strstr(out, e.dsn) == NULL, "the DSN itself is never printed");

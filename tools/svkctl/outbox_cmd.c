@@ -62,6 +62,8 @@ static int status(svk_pg_pool *pool, svk_ctx *ctx, const char *target)
     printf("ordered: %d topics, %lld events waiting; %d partitions, %d held, %d relays\n",
            s.ordered_topics, (long long)s.ordered_depth, s.partitions, s.partitions_held,
            s.relays);
+    printf("dead letters: %lld events the broker refused for good (svk_dead_letters, group %s)\n",
+           (long long)s.dead_letters, SVK_RELAY_DEAD_LETTER_GROUP);
     int rows = 0;
     rc = svk_relay_leases(pool, ctx, print_lease, &rows, &err);
     return rc == 0 ? SVKCTL_OK : svkctl_fail("outbox", target, "reading the leases", rc, err.message);
