@@ -73,6 +73,42 @@ int svk__pg_array_add_int4(svk_buf *b, int32_t v)
     return svk__pg_array_add(b, e, sizeof e);
 }
 
+size_t svk__pg_pairs_size(const svk_header *h, size_t n, const svk_header *extra)
+{
+    size_t data = extra ? strlen(extra->name) + strlen(extra->value) : 0;
+    for (size_t i = 0; i < n; i++)
+        data += strlen(h[i].name) + strlen(h[i].value);
+    return svk__pg_array_size(2 * (n + (extra != NULL)), data);
+}
+
+static unsigned char *write_text(unsigned char *p, const char *s)
+{
+    size_t len = strlen(s);
+    put_u32(p, (uint32_t)len);
+    memcpy(p + 4, s, len);
+    return p + 4 + len;
+}
+
+void svk__pg_pairs_write(unsigned char *dst, const svk_header *h, size_t n,
+                         const svk_header *extra)
+{
+    size_t count = 2 * (n + (extra != NULL));
+    put_u32(dst, count ? 1 : 0);
+    put_u32(dst + 4, 0);
+    put_u32(dst + 8, SVK__PG_OID_TEXT);
+    put_u32(dst + 12, (uint32_t)count);
+    put_u32(dst + 16, 1);
+    unsigned char *p = dst + (count ? HEADER_1D : HEADER_0D);
+    for (size_t i = 0; i < n; i++) {
+        p = write_text(p, h[i].name);
+        p = write_text(p, h[i].value);
+    }
+    if (extra != NULL) {
+        p = write_text(p, extra->name);
+        write_text(p, extra->value);
+    }
+}
+
 int svk__pg_array_open(svk__pg_array_reader *r, const void *data, size_t len, uint32_t oid)
 {
     const unsigned char *p = data;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "svckit/broker.h"
 #include "svckit/core.h"
 
 /* Element type OIDs (pg_type.dat; fixed since PostgreSQL 8.3). */
@@ -37,6 +38,16 @@ int svk__pg_array_add(svk_buf *b, const void *p, size_t len);
 int svk__pg_array_add_int4(svk_buf *b, int32_t v);
 
 #define SVK__PG_ARRAY_NULL SIZE_MAX
+
+/*
+ * Headers as one text[] of name, value, name, value, ...: h's n pairs, then
+ * extra when it is not NULL. svk__pg_pairs_size is its byte size;
+ * svk__pg_pairs_write writes it into dst, which holds at least that many
+ * bytes. The caller keeps every string under 2 GiB (the broker rules do).
+ */
+size_t svk__pg_pairs_size(const svk_header *h, size_t n, const svk_header *extra);
+void svk__pg_pairs_write(unsigned char *dst, const svk_header *h, size_t n,
+                         const svk_header *extra);
 
 /* A cursor over a received array's elements. */
 typedef struct svk__pg_array_reader {

@@ -50,59 +50,26 @@ typedef struct headers_param {
     size_t len;
 } headers_param;
 
-static void put_be32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static unsigned char *put_text(unsigned char *p, const char *s)
-{
-    size_t n = strlen(s);
-    put_be32(p, (uint32_t)n);
-    memcpy(p + 4, s, n);
-    return p + 4 + n;
-}
-
 /*
- * The event's headers, and the traceparent added from the ctx, as a binary
- * text[] of name, value, ... (the wire format of broker/pg_array.h);
- * h->data NULL when there are none. 0 or SVK_ENOMEM.
+ * The event's headers, and the traceparent added from the ctx, as one
+ * binary text[] (broker/pg_array.h); h->data NULL when there are none.
+ * 0 or SVK_ENOMEM.
  */
 static int encode_headers(headers_param *h, const svk_outbox_event *e,
                           const svk__outbox_trace *t)
 {
-    bool trace = svk__outbox_adds_trace(t, e->headers, e->header_count);
-    size_t count = 2 * (e->header_count + trace), data = 0;
+    svk_header trace = {"traceparent", t->value};
+    const svk_header *extra = svk__outbox_adds_trace(t, e->headers, e->header_count) ? &trace
+                                                                                      : NULL;
     h->data = NULL;
     h->len = 0;
-    if (count == 0)
+    if (e->header_count == 0 && extra == NULL)
         return 0;
-    for (size_t i = 0; i < e->header_count; i++)
-        data += strlen(e->headers[i].name) + strlen(e->headers[i].value);
-    if (trace)
-        data += sizeof "traceparent" - 1 + strlen(t->value);
-    h->len = svk__pg_array_size(count, data); /* checked sizes: no overflow */
+    h->len = svk__pg_pairs_size(e->headers, e->header_count, extra);
     h->data = h->len <= sizeof h->stack ? h->stack : svk_malloc(h->len);
     if (h->data == NULL)
         return SVK_ENOMEM;
-    unsigned char *p = h->data;
-    put_be32(p, 1);                /* one dimension */
-    put_be32(p + 4, 0);            /* no NULLs */
-    put_be32(p + 8, SVK__PG_OID_TEXT);
-    put_be32(p + 12, (uint32_t)count);
-    put_be32(p + 16, 1);           /* lower bound */
-    p += 20;
-    for (size_t i = 0; i < e->header_count; i++) {
-        p = put_text(p, e->headers[i].name);
-        p = put_text(p, e->headers[i].value);
-    }
-    if (trace) {
-        p = put_text(p, "traceparent");
-        put_text(p, t->value);
-    }
+    svk__pg_pairs_write(h->data, e->headers, e->header_count, extra);
     return 0;
 }
 

@@ -163,8 +163,7 @@ bool svk__pg_conn_reset(svk_pg_conn *c)
 {
     if (c->broken || c->listening || PQstatus(c->pg) != CONNECTION_OK)
         return false;
-    if (c->pending > 0) /* sent ahead and never collected (no commit, no rollback) */
-        svk__pg_flush(c, NULL, svk_clock_mono_ns() + SVK_PG_CLEANUP_NS);
+    svk__pg_flush(c); /* sent ahead and never collected (no commit, no rollback) */
     if (c->broken)
         return false;
     switch (PQtransactionStatus(c->pg)) {
@@ -209,8 +208,7 @@ SVK_API struct pg_conn *svk_pg_conn_native(svk_pg_conn *conn)
 {
     if (conn == NULL)
         return NULL;
-    if (conn->pending > 0) /* hand it over out of pipeline mode, results read */
-        svk__pg_flush(conn, NULL, svk_clock_mono_ns() + SVK_PG_CLEANUP_NS);
+    svk__pg_flush(conn); /* hand it over out of pipeline mode, results read */
     return conn->pg;
 }
 

@@ -215,10 +215,12 @@ int svk__pg_run_pipelined(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns,
                           const svk__pg_query *q, PGresult **out);
 
 /*
- * Collect the results of deferred statements, if any, with a Sync of
- * their own: 0, or the first failure (as svk__pg_run reports it).
+ * Collect the results of deferred statements, if any (and the connection
+ * is not broken), with a Sync of their own, waiting SVK_PG_CLEANUP_NS at
+ * most: the clean-up paths (rollback, release, svk_pg_conn_native) call
+ * it. 0, or the first failure (as svk__pg_run reports it).
  */
-int svk__pg_flush(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns);
+int svk__pg_flush(svk_pg_conn *c);
 
 /* A statement without parameters and without rows wanted. */
 int svk__pg_run_simple(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns, const char *sql);

@@ -191,14 +191,13 @@ int svk__pg_defer(svk_pg_conn *c, const svk__pg_stmt *st, const char *const *val
                   const int *lengths, const int *formats)
 {
     svk__pg_conn_clear_error(c);
-    if (c->broken || c->fatal_seen || PQstatus(c->pg) != CONNECTION_OK) {
-        c->broken = true;
-        return svk__pg_conn_fail(c, SVK_EUNAVAIL, "the connection is broken; release it");
-    }
+    int rc = svk__pg_preflight(c, NULL);
+    if (rc != 0)
+        return rc;
     if (c->tx_error != 0)
         return svk__pg_conn_fail(c, SVK_ESTATE, "the transaction has failed: %s",
                                  svk_strerror(c->tx_error));
-    int rc = send_stmt(c, st, values, lengths, formats, SVK_PG_TEXT);
+    rc = send_stmt(c, st, values, lengths, formats, SVK_PG_TEXT);
     if (rc == 0 && c->deferred_name[0] == '\0')
         snprintf(c->deferred_name, sizeof c->deferred_name, "%s", st->what);
     return rc;
@@ -241,10 +240,11 @@ int svk__pg_run_pipelined(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns,
     return rc;
 }
 
-int svk__pg_flush(svk_pg_conn *c, const svk_ctx *ctx, int64_t cap_ns)
+int svk__pg_flush(svk_pg_conn *c)
 {
-    if (c->pending == 0)
+    if (c->pending == 0 || c->broken)
         return 0;
     svk__pg_conn_clear_error(c);
-    return finish_pipeline(c, ctx, cap_ns, NO_CARRIER, NO_CARRIER, NULL);
+    return finish_pipeline(c, NULL, svk_clock_mono_ns() + SVK_PG_CLEANUP_NS, NO_CARRIER,
+                           NO_CARRIER, NULL);
 }

@@ -33,15 +33,20 @@ static const char *begin_statement(int flags)
     return statements[level][modifiers];
 }
 
+/* The transaction object of c, begun (its BEGIN sent). */
+static svk_tx *open_tx(svk_pg_conn *c, bool owns)
+{
+    c->tx = (struct svk_tx){c, true, owns};
+    c->tx_error = 0;
+    return &c->tx;
+}
+
 static int start(svk_pg_conn *c, const svk_ctx *ctx, const char *begin, bool owns, svk_tx **out)
 {
     int rc = svk__pg_run_simple(c, ctx, 0, begin);
-    if (rc != 0)
-        return rc;
-    c->tx = (struct svk_tx){c, true, owns};
-    c->tx_error = 0;
-    *out = &c->tx;
-    return 0;
+    if (rc == 0)
+        *out = open_tx(c, owns);
+    return rc;
 }
 
 SVK_API int svk_tx_begin_conn(svk_pg_conn *conn, const svk_ctx *ctx, int flags, svk_tx **out)
@@ -69,12 +74,9 @@ int svk__tx_begin_ahead(svk_pg_conn *c, svk_tx **out)
     if (c->tx.active || (c->pending == 0 && PQtransactionStatus(c->pg) != PQTRANS_IDLE))
         return svk__pg_conn_fail(c, SVK_ESTATE, "the connection is in a transaction");
     int rc = svk__pg_defer(c, &begin_rc_stmt, NULL, NULL, NULL);
-    if (rc != 0)
-        return rc;
-    c->tx = (struct svk_tx){c, true, false};
-    c->tx_error = 0;
-    *out = &c->tx;
-    return 0;
+    if (rc == 0)
+        *out = open_tx(c, false);
+    return rc;
 }
 
 SVK_API int svk_tx_begin(svk_pg_pool *pool, const svk_ctx *ctx, int flags, svk_tx **out)
@@ -107,14 +109,12 @@ static int finish(svk_tx *tx, int rc)
 
 static int roll_back(svk_pg_conn *c)
 {
-    int64_t cap = svk_clock_mono_ns() + SVK_PG_CLEANUP_NS;
-    if (!c->broken && c->pending > 0)
-        svk__pg_flush(c, NULL, cap); /* their results first; an error is rolled back too */
+    svk__pg_flush(c); /* their results first; an error is rolled back too */
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK)
         return SVK_EUNAVAIL;
     if (PQtransactionStatus(c->pg) == PQTRANS_IDLE)
         return 0;
-    return svk__pg_run_simple(c, NULL, cap, "ROLLBACK");
+    return svk__pg_run_simple(c, NULL, svk_clock_mono_ns() + SVK_PG_CLEANUP_NS, "ROLLBACK");
 }
 
 /* After a rollback: the failed statement's error is the one to report. */

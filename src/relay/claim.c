@@ -146,16 +146,11 @@ static int encode_headers(svk_relay *r, const svk_message *m)
 {
     svk_buf *b = &r->scratch;
     b->len = 0;
-    size_t data = 0;
-    for (size_t i = 0; i < m->header_count; i++)
-        data += strlen(m->headers[i].name) + strlen(m->headers[i].value);
-    int rc = svk_buf_reserve(b, svk__pg_array_size(2 * m->header_count, data));
-    if (rc == 0)
-        rc = svk__pg_array_begin(b, SVK__PG_OID_TEXT, 2 * m->header_count);
-    for (size_t i = 0; i < m->header_count && rc == 0; i++) {
-        rc = svk__pg_array_add(b, m->headers[i].name, strlen(m->headers[i].name));
-        if (rc == 0)
-            rc = svk__pg_array_add(b, m->headers[i].value, strlen(m->headers[i].value));
+    size_t size = svk__pg_pairs_size(m->headers, m->header_count, NULL);
+    int rc = svk_buf_reserve(b, size);
+    if (rc == 0) {
+        svk__pg_pairs_write(b->data, m->headers, m->header_count, NULL);
+        b->len = size;
     }
     return rc;
 }
